@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+
+#include "macros.h"
+
+/*
+ * The caller owns the error. It is fixed-size so it can live on the stack and fallback paths never have to free
+ * it. The site that fails fills it once; callers may prefix context. The library never prints or exits: the CLI
+ * reports the message once.
+ */
+typedef struct NvctError {
+        int code;        /* positive errno, 0 when unset */
+        char msg[1024];
+} NvctError;
+
+#define NVCT_ERROR_INIT { 0, { 0 } }
+
+/* Record "<message>: <strerror(r)>" and return -|r|. */
+int nvct_error_set(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
+/* Record "<message>" without the errno text and return -|r|. */
+int nvct_error_setx(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
+/* Prepend "<prefix>: " to an existing message. Returns -err->code (or r when unset). */
+int nvct_error_prefix(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
+void nvct_error_clear(NvctError *err);
+static inline bool nvct_error_isset(const NvctError *err) {
+        return err && err->code != 0;
+}

@@ -25,10 +25,10 @@ enum {
 int mount_bind_fd(int src_fd, int target_fd, unsigned flags, const char *what, NvctError *err);
 
 typedef struct MountFile {
-        const char *name;    /* a plain file name, no '/' */
+        const char *name;    /* a relative path inside the tmpfs; parents are listed before their children */
         const char *content;
         size_t len;
-        mode_t mode;
+        mode_t mode;         /* permission bits; with S_IFDIR a directory (a mount point for a nested mount) */
 } MountFile;
 
 /*
@@ -38,6 +38,22 @@ typedef struct MountFile {
  */
 int mount_tmpfs_files(int target_fd, mode_t dir_mode, const MountFile *files, size_t n_files, unsigned flags,
                       const char *what, NvctError *err);
+
+/*
+ * The two halves of mount_bind_fd's new-API path, for callers that cross mount namespaces: an injector that
+ * opens host sources before setns() into the container's mount namespace and attaches them afterwards. A tree
+ * cloned with open_tree(OPEN_TREE_CLONE) is detached and belongs to no namespace, so it can be attached in
+ * another one; a plain fd of the source cannot, since the mount() fallback resolves /proc/thread-self/fd/N in the
+ * caller's current namespace. mount_clone_tree fails with ENOSYS when the new mount API is missing, filtered or
+ * mount_force_fallback() is on; the caller must then open its sources after entering the namespace and use
+ * mount_bind_fd. mount_attach_tree applies flags (and private propagation) to the detached tree before it becomes
+ * visible, moves it onto target_fd and verifies where it landed; the tree fd stays owned by the caller.
+ */
+int mount_clone_tree(int src_fd, int *ret_tree_fd, NvctError *err);
+int mount_attach_tree(int tree_fd, int target_fd, unsigned flags, const char *what, NvctError *err);
+
+/* True when open_tree, move_mount, mount_setattr, fsopen, fsconfig and fsmount all work (probed once, cached). */
+bool mount_have_new_api(void);
 
 /* Unmount whatever is mounted on the object open at fd (MNT_DETACH), by fd path. */
 int umount_fd(int fd, const char *what, NvctError *err);

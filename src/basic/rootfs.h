@@ -43,7 +43,8 @@ int rootfs_mkdir_p(int root_fd, const char *path, mode_t mode, NvctError *err);
 /*
  * Create (O_CREAT|O_EXCL|O_NOFOLLOW relative to the parent fd) or open an existing regular file to serve as a
  * mount point. Returns an O_PATH fd of it; *ret_created says whether we created it, so a failed operation can
- * remove exactly what it made. An existing non-regular file or symlink is refused with EEXIST/ELOOP.
+ * remove exactly what it made. An existing non-regular file or symlink is refused with EEXIST/ELOOP. Missing
+ * parent directories are created (0755, as with ROOTFS_MKDIR_PARENTS); *ret_created is written only on success.
  */
 int rootfs_create_file(int root_fd, const char *path, mode_t mode, bool *ret_created, NvctError *err);
 

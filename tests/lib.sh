@@ -23,4 +23,5 @@ t_fails() { local n=$1; shift; if "$@" >/dev/null 2>&1; then t_fail "$n" "comman
 # t_grep NAME PATTERN TEXT
 t_grep() { if printf '%s\n' "$3" | grep -qE -- "$2"; then t_ok "$1"; else t_fail "$1" "pattern not found: $2" "$(printf '%s\n' "$3" | head -10)"; fi; }
 t_skip() { echo "ok - $1 # SKIP $2"; }
-t_tmpdir() { mktemp -d "${TMPDIR:-/tmp}/nvct-test.XXXXXX"; }
+# World-traversable: the NVML helper runs as nobody and must reach a simulated driver inside.
+t_tmpdir() { local d; d=$(mktemp -d "${TMPDIR:-/tmp}/nvct-test.XXXXXX") && chmod 755 "$d" && echo "$d"; }

@@ -118,6 +118,8 @@ typedef struct NvctDriver {
         NvctDevNode ctl[4];
         NvctDevNode *imex_channels; /* /dev/nvidia-caps-imex-channels/channelN present on the host */
         size_t n_imex_channels;
+        NvctDevNode *cap_nodes;     /* /dev/nvidia-caps/nvidia-capN present on the host (MIG and config/monitor) */
+        size_t n_cap_nodes;
 
         /* Majors from /proc/devices; 0 when the driver has none. */
         unsigned major_nvidia;     /* "nvidia-frontend" or "nvidia" (195) */

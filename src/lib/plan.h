@@ -100,3 +100,34 @@ int nvct_plan_add_mount(NvctPlan *p, NvctMountKind kind, const char *host, const
 int nvct_plan_add_device(NvctPlan *p, const NvctPlanDevice *d);
 int nvct_plan_add_symlink(NvctPlan *p, const char *link_path, const char *target);
 int nvct_plan_add_proc_file(NvctPlan *p, const char *name, const char *content, size_t len);
+
+/* What the plan is computed from. Only the driver and the selection are required; NULL dirs get defaults. */
+typedef struct NvctPlanInput {
+        const NvctDriver *driver;
+        const NvctRoots *roots;        /* to name host sources below proc_root; NULL = defaults */
+        const bool *gpus;              /* driver->n_gpus flags: GPU selected (a MIG device's parent included) */
+        const bool *const *migs;       /* per GPU, driver->gpus[i].n_migs flags; NULL = no MIG device selected */
+        unsigned caps;                 /* NvctCaps */
+        NvctPlanLayout layout;
+        const char *libs_dir;          /* IMAGE_DIRS: container library dir, default /usr/lib/x86_64-linux-gnu */
+        const char *libs32_dir;        /* default /usr/lib/i386-linux-gnu */
+        const char *bins_dir;          /* default /usr/bin */
+        bool mig_config_all;           /* --mig-config=all */
+        bool mig_monitor_all;          /* --mig-monitor=all */
+        const unsigned *imex_channels;
+        size_t n_imex_channels;
+        bool no_persistenced;
+        bool no_fabricmanager;
+        bool no_gsp_firmware;
+        const char *compat_dir;        /* container CUDA forward-compat dir to prefer, or NULL */
+        const char *device_access;     /* cgroup access for nodes: "rw" (legacy, default) or "rwm" (CDI) */
+} NvctPlanInput;
+
+/*
+ * Compute the edits. Pure: no I/O, so it is tested with tables. Optional host files the driver lacks are simply
+ * not in the plan (discovery only lists what exists).
+ */
+int nvct_plan_compute(const NvctPlanInput *in, NvctPlan **ret, NvctError *err);
+
+/* "ModifyDeviceFiles: 1" → "ModifyDeviceFiles: 0" in a copy of /proc/driver/nvidia/params. Caller frees. */
+char *nvct_params_disable_modify(const char *params);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host-side steps of an injection: device cgroup rules and the sandboxed ldconfig. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "inject-internal.h"
+#include "ldconfig.h"
+#include "strv.h"
+
+int inject_cgroups(Injector *in, NvctError *err) {
+        const NvctPlan *p = in->plan;
+        _cleanup_cgroup_ NvctCgroup *cg = NULL;
+        _cleanup_free_ NvctCgroupRule *rules = NULL;
+        size_t n = 0;
+
+        if (p->n_devices == 0)
+                return 0;
+        rules = calloc(p->n_devices, sizeof(*rules));
+        if (!rules)
+                return nvct_error_set(err, ENOMEM, "cgroup rules");
+        for (size_t i = 0; i < p->n_devices; i++) {
+                const NvctPlanDevice *d = &p->devices[i];
+                rules[n].type = d->type ? d->type : 'c';
+                rules[n].major = d->major;
+                rules[n].minor = d->minor;
+                snprintf(rules[n].access, sizeof(rules[n].access), "%s", d->access[0] ? d->access : "rw");
+                n++;
+        }
+        int r = nvct_cgroup_open_pid(in->target->pid, &cg, err);
+        if (r < 0)
+                return r;
+        /* all rules in one step: one program replacement on cgroup v2, not one per device */
+        r = nvct_cgroup_allow_devices(cg, rules, n, err);
+        if (r < 0)
+                return r;
+        inject_log(in, "device cgroup: allowed %zu devices", n);
+        return 0;
+}
+
+int inject_ldconfig(Injector *in, NvctError *err) {
+        const NvctPlan *p = in->plan;
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r = 0;
+
+        /* the compat directory goes first so its libcuda wins over the injected one */
+        if (p->compat_dir)
+                r = strv_extend(&dirs, p->compat_dir);
+        for (char **d = p->ldconfig_dirs; r >= 0 && d && *d; d++)
+                r = strv_extend(&dirs, *d);
+        if (r < 0)
+                return nvct_error_set(err, r, "ldconfig");
+        NvctLdconfigRun run = {
+                .mntns_fd = in->mntns_fd,
+                .rootfs = in->target->rootfs,
+                .ldconfig_path = in->target->ldconfig,
+                .dirs = dirs,
+                .uid = in->target->uid,
+                .gid = in->target->gid,
+                .no_pivot = in->target->no_pivot,
+                .log_fd = -1,
+                .timeout_ms = in->target->ldconfig_timeout_ms,
+        };
+        r = nvct_ldconfig_run(&run, err);
+        if (r < 0)
+                return r;
+        inject_log(in, "ldconfig %s: cache updated for %zu directories", in->target->ldconfig, strv_length(dirs));
+        return 0;
+}

@@ -16,6 +16,7 @@ count() { # reads TAP on stdin, echoes it, updates counters through a file
         local tag=$1 f=$LOG/counts
         while IFS= read -r line; do
                 case "$line" in
+                *"# SKIP"* | *"# skip"*) echo "$line"; echo s >>"$f" ;;
                 "ok "*) echo "$line"; echo p >>"$f" ;;
                 "not ok "*) echo "$line  [$tag]"; echo f >>"$f" ;;
                 "#"*) echo "$line" ;;
@@ -80,6 +81,8 @@ run_fuzz
 run_integration
 
 passed=$(grep -c p "$LOG/counts" 2>/dev/null); passed=${passed:-0}
+skipped=$(grep -c s "$LOG/counts" 2>/dev/null); skipped=${skipped:-0}
+[ "$skipped" -gt 0 ] && echo "# $skipped skipped (a feature this machine lacks)"
 failed=$(grep -c f "$LOG/counts" 2>/dev/null); failed=${failed:-0}
 [ -f "$LOG/fuzz-execs" ] && cp "$LOG/fuzz-execs" "$BUILD/fuzz-execs.txt"
 rm -rf "$LOG"

@@ -36,7 +36,10 @@ int inject_cgroups(Injector *in, NvctError *err) {
         r = nvct_cgroup_allow_devices(cg, rules, n, err);
         if (r < 0)
                 return r;
-        inject_log(in, "device cgroup: allowed %zu devices", n);
+        if (r == 0)
+                inject_log(in, "device cgroup: nothing restricts devices, no rule needed");
+        else
+                inject_log(in, "device cgroup: allowed %zu devices (%d rules or programs updated)", n, r);
         return 0;
 }
 

@@ -11,7 +11,7 @@ static int abs_errno(int r) {
         return r == 0 ? EIO : r;
 }
 
-static int error_vset(NvctError *err, int r, bool with_errno, const char *fmt, va_list ap) {
+_printf_(4, 0) static int error_vset(NvctError *err, int r, bool with_errno, const char *fmt, va_list ap) {
         int code = abs_errno(r);
 
         if (!err)

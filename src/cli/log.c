@@ -33,7 +33,7 @@ bool log_enabled(void) {
         return log_fd >= 0;
 }
 
-static void log_vwrite(char level, const char *file, int line, const char *fmt, va_list ap) {
+_printf_(4, 0) static void log_vwrite(char level, const char *file, int line, const char *fmt, va_list ap) {
         char buf[4096];
         struct timeval tv;
         struct tm tm;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Run here (Debian 12): gather what tests/gpu/run.sh needs on the GPU machine into .carry/gpu (ignored by git):
+# the nvct binary (libc-only thanks to static deps), runc, and busybox-static. Nothing can be installed there.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${NVCT_BUILD:-$SRC/build}
+C=$SRC/.carry/gpu
+rm -rf "$C"
+mkdir -p "$C/lib"
+ninja -C "$BUILD" nvct >/dev/null
+cp "$BUILD/nvct" "$C/nvct"
+cp /usr/sbin/runc "$C/runc"
+cp /bin/busybox "$C/busybox"
+# runc's only non-libc dependency; the GPU machine has it, but carry it so the script never depends on that
+cp -L /usr/lib/x86_64-linux-gnu/libseccomp.so.2 "$C/lib/"
+if command -v crun >/dev/null; then
+        cp "$(command -v crun)" "$C/crun"
+        for l in $(ldd "$(command -v crun)" | awk '/=> \//{print $3}'); do
+                case "$(basename "$l")" in libc.so.*|libm.so.*|ld-linux*) ;; *) cp -L "$l" "$C/lib/" ;; esac
+        done
+fi
+du -sh "$C"

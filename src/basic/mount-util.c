@@ -159,23 +159,29 @@ static int mountinfo_read(char **ret) {
 }
 
 /*
- * Check that mount `id` sits directly on the object open at target_fd: its parent is the target's mount and its
- * mount point is the target's path. target_path is fd_get_path(target_fd), taken before anything was mounted.
+ * Check that mount `id` is what a fresh lookup of the target's path now finds: the top of the stack on that
+ * mount point. target_path is fd_get_path(target_fd), taken before anything was mounted. Three syscalls instead of
+ * reading mountinfo, whose size grows with every mount a container has.
  */
-static int verify_direct(uint64_t id, uint64_t target_mnt, const char *target_path) {
-        _cleanup_free_ char *info = NULL;
-        char point[PATH_MAX];
-        uint64_t parent;
+static int verify_direct(uint64_t id, const char *target_path) {
+        const char *slash = strrchr(target_path, '/');
+        uint64_t found;
 
-        int r = mountinfo_read(&info);
+        if (!slash || !slash[1])
+                return -ESTALE;
+        _cleanup_free_ char *dir = strndup(target_path, slash == target_path ? 1 : (size_t) (slash - target_path));
+        if (!dir)
+                return -ENOMEM;
+        _cleanup_close_ int pfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return -errno;
+        _cleanup_close_ int fd = openat(pfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = mnt_id_of(fd, &found);
         if (r < 0)
                 return r;
-        r = mountinfo_find(info, id, &parent, point, sizeof(point));
-        if (r < 0)
-                return -ESTALE;
-        if (parent != target_mnt || !streq(point, target_path))
-                return -ESTALE;
-        return 0;
+        return found == id ? 0 : -ESTALE;
 }
 
 /*
@@ -264,9 +270,8 @@ static int setattr_detached(int mnt_fd, uint64_t attr_set) {
 static int attach(int mnt_fd, int target_fd, uint64_t attr_set, const char *verb, const char *what,
                   NvctError *err) {
         char target_path[PATH_MAX];
-        uint64_t target_mnt, id;
-        bool can_verify = fd_get_path(target_fd, target_path, sizeof(target_path)) >= 0 &&
-                          mnt_id_of(target_fd, &target_mnt) >= 0;
+        uint64_t id;
+        bool can_verify = fd_get_path(target_fd, target_path, sizeof(target_path)) >= 0;
 
         int r = setattr_detached(mnt_fd, attr_set);
         if (r < 0)
@@ -279,7 +284,7 @@ static int attach(int mnt_fd, int target_fd, uint64_t attr_set, const char *verb
          */
         if (!can_verify || mnt_id_of(mnt_fd, &id) < 0)
                 return 0;
-        r = verify_direct(id, target_mnt, target_path);
+        r = verify_direct(id, target_path);
         if (r == -ESTALE) {
                 (void) umount_by_fd(mnt_fd);
                 return nvct_error_setx(err, ESTALE, "%s %s: mount did not land on %s", verb, what, target_path);

@@ -27,7 +27,7 @@ count() { # reads TAP on stdin, echoes it, updates counters through a file
 run_unit() { # $1 build dir, $2 label
         local b=$1 label=$2
         for t in "$b"/tests/test-*; do
-                [ -x "$t" ] || continue
+                [ -f "$t" ] && [ -x "$t" ] || continue
                 local name; name=$(basename "$t")
                 [ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && [[ unit != *$ONLY* ]] && continue
                 local out rc
@@ -43,7 +43,7 @@ run_unit() { # $1 build dir, $2 label
 run_fuzz() {
         [ -d "$FUZZ" ] || return 0
         for t in "$FUZZ"/tests/fuzz-*; do
-                [ -x "$t" ] || continue
+                [ -f "$t" ] && [ -x "$t" ] || continue
                 local name; name=$(basename "$t")
                 [ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && [[ fuzz != *$ONLY* ]] && continue
                 local corpus="$SRC/tests/fuzz/corpus/${name#fuzz-}" work; work=$(mktemp -d)

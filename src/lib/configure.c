@@ -84,8 +84,8 @@ static void selected_done(Selected *s) {
 static int select_devices(const NvctDriver *drv, const char *list, Selected *ret, NvctError *err) {
         _cleanup_selection_ NvctSelection *sel = NULL;
         int r = nvct_select_devices(drv, list ? list : "", &sel, err);
-        if (r < 0)
-                return r;
+        if (r < 0) /* libnvidia-container's wording: "device error: 7: unknown device" */
+                return nvct_error_prefix(err, r, "device error");
         Selected s = { .n_gpus = drv->n_gpus };
         s.gpus = calloc(drv->n_gpus + 1, sizeof(bool));
         s.migs = calloc(drv->n_gpus + 1, sizeof(bool *));

@@ -12,6 +12,10 @@
 #include "strv.h"
 
 static int json_error(NvctError *err, const char *what, const json_error_t *je) {
+        /* jansson names its own flag here; a NUL in any string could truncate a path or a request, so say that */
+        if (strstr(je->text, "JSON_ALLOW_NUL"))
+                return nvct_error_setx(err, EINVAL, "%s:%d:%d: invalid JSON: a string contains a NUL byte (\\u0000)",
+                                       what, je->line, je->column);
         return nvct_error_setx(err, EINVAL, "%s:%d:%d: invalid JSON: %s", what, je->line, je->column, je->text);
 }
 

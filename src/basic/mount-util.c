@@ -323,8 +323,8 @@ static int finish_fallback(int target_fd, unsigned long ms_flags, int *ret_fd, c
                 (void) umount2(p, MNT_DETACH);
                 return nvct_error_setx(err, ESTALE, "%s %s: mount did not land on the target", verb, what);
         }
-        if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0 ||
-            mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | ms_flags, NULL) < 0) {
+        if (mount("none", p, "none", MS_PRIVATE, NULL) < 0 ||
+            mount("none", p, "none", MS_REMOUNT | MS_BIND | ms_flags, NULL) < 0) {
                 r = -errno;
                 (void) umount2(p, MNT_DETACH);
                 return nvct_error_set(err, r, "%s %s: remount", verb, what);
@@ -334,6 +334,8 @@ static int finish_fallback(int target_fd, unsigned long ms_flags, int *ret_fd, c
         return 0;
 }
 
+/* The source and type names are ignored by the kernel for bind, propagation and remount calls; "none" rather
+ * than NULL keeps memory checkers from flagging them. */
 static int bind_fallback(int src_fd, int target_fd, unsigned flags, const char *what, NvctError *err) {
         char s[PROC_FD_PATH_MAX], t[PROC_FD_PATH_MAX];
         _cleanup_close_ int fd = -EBADF;
@@ -341,7 +343,7 @@ static int bind_fallback(int src_fd, int target_fd, unsigned flags, const char *
 
         proc_fd_path(s, src_fd);
         proc_fd_path(t, target_fd);
-        if (mount(s, t, NULL, MS_BIND, NULL) < 0)
+        if (mount(s, t, "none", MS_BIND, NULL) < 0)
                 return nvct_error_set(err, errno, "bind %s", what);
         int r = finish_fallback(target_fd, flags_to_ms(flags) | locked_flags(src_fd), &fd, "bind", what, err);
         if (r < 0)
@@ -465,7 +467,7 @@ static int tmpfs_fallback(int target_fd, mode_t dir_mode, const MountFile *files
         char p[PROC_FD_PATH_MAX];
         proc_fd_path(p, fd);
         r = fill_files(fd, files, n_files, what, err);
-        if (r >= 0 && mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | flags_to_ms(flags), NULL) < 0)
+        if (r >= 0 && mount("none", p, "none", MS_REMOUNT | MS_BIND | MS_RDONLY | flags_to_ms(flags), NULL) < 0)
                 r = nvct_error_set(err, errno, "tmpfs %s: remount read-only", what);
         if (r < 0)
                 (void) umount2(p, MNT_DETACH);

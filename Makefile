@@ -65,6 +65,16 @@ bench: test-deps build
 	$(call apt_need,$(BENCH_DEPS))
 	NVCT_BUILD=$(CURDIR)/$(BUILD) bench/run.sh
 
+# Long race and fault runs (make check runs the same tests bounded in time).
+stress: test-deps build
+	NVCT_HOSTILE_RACE_SECONDS=$${NVCT_HOSTILE_RACE_SECONDS:-600} NVCT_BUILD=$(CURDIR)/$(BUILD) tests/run.sh hostile
+
+# Static analysis, clean: clang-tidy (.clang-tidy), cppcheck and scan-build.
+LINT_DEPS = clang-tidy cppcheck clang-tools
+lint: deps
+	$(call apt_need,$(LINT_DEPS))
+	NVCT_BUILD=$(CURDIR)/$(BUILD) tools/lint.sh
+
 install: build
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
 

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "passwd.h"
 #include "fileio.h"
 #include "discover-devices.h"
 #include "discover-procfs.h"
@@ -93,24 +92,25 @@ static int parse_id(const char *s, bool group, unsigned long *ret, gid_t *ret_pr
         if (nvct_parse_decimal(s, strlen(s), 0xffffffffUL, &v) >= 0) {
                 *ret = v;
                 if (!group && ret_primary) {
-                        struct passwd *pw = getpwuid((uid_t) v);
-                        *ret_primary = pw ? pw->pw_gid : (gid_t) v;
+                        gid_t g;
+                        *ret_primary = passwd_by_uid((uid_t) v, &g) >= 0 ? g : (gid_t) v;
                 }
                 return 0;
         }
         if (group) {
-                struct group *gr = getgrnam(s);
-                if (!gr)
+                gid_t g;
+                if (group_by_name(s, &g) < 0)
                         return -ENOENT;
-                *ret = gr->gr_gid;
+                *ret = g;
                 return 0;
         }
-        struct passwd *pw = getpwnam(s);
-        if (!pw)
+        uid_t u;
+        gid_t g;
+        if (passwd_by_name(s, &u, &g) < 0)
                 return -ENOENT;
-        *ret = pw->pw_uid;
+        *ret = u;
         if (ret_primary)
-                *ret_primary = pw->pw_gid;
+                *ret_primary = g;
         return 0;
 }
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "frontends.h"
 #include "macros.h"
 #include "nvct-config.h"
+#include "nvml.h"
 
 static const struct {
         const char *name;
@@ -47,7 +50,28 @@ static void usage(FILE *f) {
                 "  version         print the version\n");
 }
 
+#ifdef NVCT_STATIC_BINARY
+/* A static nvct loads NVML through nvct-nvml, installed beside it. */
+static void setup_nvml_helper(void) {
+        static char helper[PATH_MAX];
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return;
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (!slash)
+                return;
+        *slash = '\0';
+        snprintf(helper, sizeof(helper), "%s/nvct-nvml", self);
+        nvct_nvml_use_helper(helper);
+}
+#endif
+
 int main(int argc, char **argv) {
+#ifdef NVCT_STATIC_BINARY
+        setup_nvml_helper();
+#endif
         const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
         base = base ? base + 1 : (argc > 0 && argv[0] ? argv[0] : "nvct");
 

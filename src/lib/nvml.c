@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -448,10 +449,9 @@ out:
  * chatter must not reach our output), and so does stderr when our caller had it closed: otherwise the next file
  * NVML opens would become its stderr.
  */
-static int nvml_child_fds(int *answer_fd, int *lib_fd) {
-        int *keep[2] = { answer_fd, lib_fd };
-        for (size_t i = 0; i < ELEMENTSOF(keep); i++)
-                if (*keep[i] <= STDERR_FILENO) {
+static int nvml_child_fds(int *const *keep, size_t n_keep) {
+        for (size_t i = 0; i < n_keep; i++)
+                if (*keep[i] >= 0 && *keep[i] <= STDERR_FILENO) {
                         int fd = fcntl(*keep[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
                         if (fd < 0)
                                 return -errno;
@@ -459,18 +459,29 @@ static int nvml_child_fds(int *answer_fd, int *lib_fd) {
                         *keep[i] = fd;
                 }
 
-        unsigned lo = (unsigned) MIN(*answer_fd, *lib_fd), hi = (unsigned) MAX(*answer_fd, *lib_fd);
-        unsigned ranges[3][2] = { { 3, lo - 1 }, { lo + 1, hi - 1 }, { hi + 1, ~0U } };
-        for (size_t i = 0; i < ELEMENTSOF(ranges); i++) {
-                if (ranges[i][0] > ranges[i][1])
-                        continue;
-                if (close_range(ranges[i][0], ranges[i][1], 0) < 0) {
+        /* close everything from 3 up except the kept fds, in the gaps between them */
+        unsigned kept[4], n = 0;
+        for (size_t i = 0; i < n_keep && n < ELEMENTSOF(kept); i++)
+                if (*keep[i] >= 0)
+                        kept[n++] = (unsigned) *keep[i];
+        for (unsigned i = 1; i < n; i++)
+                for (unsigned j = i; j > 0 && kept[j - 1] > kept[j]; j--) {
+                        unsigned t = kept[j];
+                        kept[j] = kept[j - 1];
+                        kept[j - 1] = t;
+                }
+        unsigned from = 3;
+        for (unsigned i = 0; i <= n; i++) {
+                unsigned to = i < n ? kept[i] - 1 : ~0U;
+                if (from <= to && close_range(from, to, 0) < 0) {
                         if (errno != ENOSYS)
                                 return -errno;
-                        unsigned end = MIN(ranges[i][1], 65535U);
-                        for (unsigned fd = ranges[i][0]; fd <= end; fd++)
+                        unsigned end = MIN(to, 65535U);
+                        for (unsigned fd = from; fd <= end; fd++)
                                 (void) close((int) fd);
                 }
+                if (i < n)
+                        from = kept[i] + 1;
         }
 
         int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -490,6 +501,8 @@ typedef struct NvmlHelperArgs {
         int lib_fd;
         const char *lib_path;
         int answer_fd;
+        int progress_fd;  /* memfd behind the progress page, passed on to an exec'd helper */
+        int exe_fd;       /* the dynamic helper to exec (static builds), or -1 to query in-process */
         pid_t parent;
         uid_t uid;
         gid_t gid;
@@ -511,7 +524,9 @@ static int nvml_child_sandbox(NvmlChild *c, NvmlHelperArgs *args) {
         int r = nvml_child_signals();
         if (r < 0)
                 return nvml_child_system(c, -r, "reset signal handling");
-        r = nvml_child_fds(&args->answer_fd, &args->lib_fd);
+        int *keep[] = { &args->answer_fd, &args->lib_fd, &args->progress_fd, &args->exe_fd };
+        /* in-process, the progress page is already mapped and its memfd can go */
+        r = nvml_child_fds(keep, args->exe_fd >= 0 ? 4 : 2);
         if (r < 0)
                 return nvml_child_system(c, -r, "close inherited file descriptors");
         /* We exec nothing, but NVML reads its own variables; it gets none of ours. */
@@ -591,6 +606,55 @@ static int nvml_write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
+/*
+ * A static nvct cannot dlopen a library built against another glibc, so it runs NVML in a small dynamic helper:
+ * the sandboxed child execs it with an empty environment (nothing like LD_PRELOAD can reach the loader) and the
+ * same three fds. The helper answers exactly as the in-process path would.
+ */
+static const char *nvml_helper_path;
+
+void nvct_nvml_use_helper(const char *path) {
+        nvml_helper_path = path;
+}
+
+static void nvml_child_exec(NvmlChild *c, NvmlHelperArgs *args) {
+        char lib[16], answer[16], progress[16];
+        snprintf(lib, sizeof lib, "%d", args->lib_fd);
+        snprintf(answer, sizeof answer, "%d", args->answer_fd);
+        snprintf(progress, sizeof progress, "%d", args->progress_fd);
+        char *argv[] = { (char *) "nvct-nvml", lib, answer, progress, NULL };
+        char *envp[] = { NULL };
+        /* the three fds must survive the exec */
+        int fds[] = { args->lib_fd, args->answer_fd, args->progress_fd };
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                (void) fcntl(fds[i], F_SETFD, 0);
+        nvml_child_enter(c, "exec of the NVML helper", -1);
+        syscall(SYS_execveat, args->exe_fd, "", argv, envp, AT_EMPTY_PATH);
+        nvml_child_system(c, errno, "exec the NVML helper");
+}
+
+int nvct_nvml_helper_main(int argc, char **argv) {
+        int lib_fd, answer_fd, progress_fd;
+        if (argc != 4 || sscanf(argv[1], "%d", &lib_fd) != 1 || sscanf(argv[2], "%d", &answer_fd) != 1 ||
+            sscanf(argv[3], "%d", &progress_fd) != 1) {
+                fprintf(stderr, "nvct-nvml: internal helper of nvct, not for direct use\n");
+                return 2;
+        }
+        NvmlProgress *progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED, progress_fd, 0);
+        NvmlAnswer *a = calloc(1, sizeof *a);
+        if (progress == MAP_FAILED || !a)
+                return 1;
+        a->magic = NVML_ANSWER_MAGIC;
+        a->size = sizeof *a;
+        a->cuda_version = -1;
+        NvmlChild c = { .a = a, .progress = progress };
+        NvmlHelperArgs args = { .lib_fd = lib_fd, .answer_fd = answer_fd, .progress_fd = progress_fd, .exe_fd = -1 };
+        if (nvml_child_load(&c, &args) >= 0)
+                (void) nvml_child_query(&c);
+        nvml_child_enter(&c, "writing the answer", -1);
+        _exit(nvml_write_all(answer_fd, a, sizeof *a) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
 _Noreturn static void nvml_child_main(NvmlHelperArgs *args, NvmlProgress *progress) {
         NvmlAnswer *a = calloc(1, sizeof *a);
         if (!a)
@@ -600,8 +664,12 @@ _Noreturn static void nvml_child_main(NvmlHelperArgs *args, NvmlProgress *progre
         a->cuda_version = -1;
 
         NvmlChild c = { .a = a, .progress = progress };
-        if (nvml_child_sandbox(&c, args) >= 0 && nvml_child_load(&c, args) >= 0)
-                (void) nvml_child_query(&c);
+        if (nvml_child_sandbox(&c, args) >= 0) {
+                if (args->exe_fd >= 0)
+                        nvml_child_exec(&c, args);
+                else if (nvml_child_load(&c, args) >= 0)
+                        (void) nvml_child_query(&c);
+        }
         nvml_child_enter(&c, "writing the answer", -1);
         _exit(nvml_write_all(args->answer_fd, a, sizeof *a) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
@@ -758,10 +826,19 @@ static void nvml_progress_unmap(NvmlProgress **p) {
 static int nvml_run_helper(int lib_fd, const char *lib_path, const NvctDiscoverOptions *opts, NvmlAnswer *a,
                            NvctError *err) {
         unsigned timeout_ms = opts && opts->nvml_timeout_ms ? opts->nvml_timeout_ms : NVCT_NVML_DEFAULT_TIMEOUT_MS;
+        _cleanup_close_ int progress_fd = memfd_create("nvct-nvml-progress", MFD_CLOEXEC);
+        _cleanup_close_ int exe_fd = -EBADF;
+        if (progress_fd < 0 || ftruncate(progress_fd, sizeof(NvmlProgress)) < 0)
+                return nvct_error_set(err, errno, "create the NVML helper's progress page");
         _cleanup_(nvml_progress_unmap) NvmlProgress *progress =
-                mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+                mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED, progress_fd, 0);
         if (progress == MAP_FAILED)
                 return nvct_error_set(err, errno, "map the NVML helper's progress page");
+        if (nvml_helper_path) {
+                exe_fd = open(nvml_helper_path, O_PATH | O_CLOEXEC);
+                if (exe_fd < 0)
+                        return nvct_error_set(err, errno, "open the NVML helper %s", nvml_helper_path);
+        }
         progress->gpu = -1;
 
         int p[2];
@@ -773,6 +850,8 @@ static int nvml_run_helper(int lib_fd, const char *lib_path, const NvctDiscoverO
                 .lib_fd = lib_fd,
                 .lib_path = lib_path,
                 .answer_fd = wfd,
+                .progress_fd = progress_fd,
+                .exe_fd = exe_fd,
                 .parent = getpid(),
                 .uid = opts ? opts->nvml_uid : (uid_t) -1,
                 .gid = opts ? opts->nvml_gid : (gid_t) -1,

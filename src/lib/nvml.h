@@ -47,3 +47,12 @@ int nvct_nvml_open_library(const NvctRoots *roots, const NvctDriver *drv, char *
 
 /* Format an nvmlSystemGetCudaDriverVersion value: 13000 -> "13.0", 12040 -> "12.4". */
 void nvct_cuda_version_format(int v, char *buf, size_t size);
+
+/*
+ * Static builds cannot dlopen NVML (built against the host's glibc) in-process: they run it in the small dynamic
+ * helper at path, exec'd by the sandboxed child with an empty environment. NULL (the default) queries in-process.
+ */
+void nvct_nvml_use_helper(const char *path);
+/* main() of that helper (nvct-nvml); argv: lib_fd answer_fd progress_fd. */
+int nvct_nvml_helper_main(int argc, char **argv);
+

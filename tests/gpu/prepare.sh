@@ -8,8 +8,8 @@ BUILD=${NVCT_BUILD:-$SRC/build}
 C=$SRC/.carry/gpu
 rm -rf "$C"
 mkdir -p "$C/lib"
-ninja -C "$BUILD" nvct >/dev/null
-cp "$BUILD/nvct" "$C/nvct"
+ninja -C "$BUILD" nvct nvct-nvml >/dev/null
+cp "$BUILD/nvct" "$BUILD/nvct-nvml" "$C/"
 cp /usr/sbin/runc "$C/runc"
 cp /bin/busybox "$C/busybox"
 # runc's only non-libc dependency; the GPU machine has it, but carry it so the script never depends on that

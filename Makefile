@@ -69,7 +69,10 @@ bench: test-deps build
 stress: test-deps build
 	NVCT_HOSTILE_RACE_SECONDS=$${NVCT_HOSTILE_RACE_SECONDS:-600} NVCT_BUILD=$(CURDIR)/$(BUILD) tests/run.sh hostile
 
-# Static analysis, clean: clang-tidy (.clang-tidy), cppcheck and scan-build.
+# Static analysis, deb: build
+	packaging/mkdeb.sh $(CURDIR)/$(BUILD) $(CURDIR)
+
+clean: clang-tidy (.clang-tidy), cppcheck and scan-build.
 LINT_DEPS = clang-tidy cppcheck clang-tools
 lint: deps
 	$(call apt_need,$(LINT_DEPS))
@@ -77,6 +80,9 @@ lint: deps
 
 install: build
 	DESTDIR=$(DESTDIR) $(MESON) install -C $(BUILD) --no-rebuild
+
+deb: build
+	packaging/mkdeb.sh $(CURDIR)/$(BUILD) $(CURDIR)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -552,6 +552,13 @@ int rootfs_symlink(int root_fd, const char *target, const char *path, unsigned f
                 return nvct_error_setx(err, EISDIR, "rootfs %s%s: is a directory, refusing to replace it",
                                        path[0] == '/' ? "" : "/", path);
 
+        /* Nothing there yet: symlinkat relative to the parent fd never follows anything, so create it in place.
+         * Only an existing entry needs the temporary name and the atomic rename over it. */
+        if (symlinkat(target, dfd, name) >= 0)
+                return 0;
+        if (errno != EEXIST)
+                return rootfs_fail(err, -errno, path);
+
         char tmp[32];
         int r = -EEXIST;
         for (unsigned i = 0; i < 16 && r == -EEXIST; i++) {

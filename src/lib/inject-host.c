@@ -7,6 +7,7 @@
 
 #include "cgroup.h"
 #include "inject-internal.h"
+#include "ldcache-write.h"
 #include "ldconfig.h"
 #include "strv.h"
 
@@ -43,16 +44,61 @@ int inject_cgroups(Injector *in, NvctError *err) {
         return 0;
 }
 
-int inject_ldconfig(Injector *in, NvctError *err) {
-        const NvctPlan *p = in->plan;
+/* The directories ldconfig is given, in its command-line order: the compat directory first, so its libcuda wins. */
+static int ldconfig_dirs(const NvctPlan *p, char ***ret) {
         _cleanup_strv_free_ char **dirs = NULL;
         int r = 0;
-
-        /* the compat directory goes first so its libcuda wins over the injected one */
         if (p->compat_dir)
                 r = strv_extend(&dirs, p->compat_dir);
         for (char **d = p->ldconfig_dirs; r >= 0 && d && *d; d++)
                 r = strv_extend(&dirs, *d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(dirs);
+        return 0;
+}
+
+static void ldcache_log(void *userdata, const char *message) {
+        inject_log(userdata, "%s", message);
+}
+
+/*
+ * Called inside the container's mount namespace, with the libraries mounted: update its ld.so.cache in-process,
+ * exactly as ldconfig would (src/lib/ldcache-write.c proves the equivalence). Sets in->need_ldconfig when only
+ * the real ldconfig can do it faithfully.
+ */
+int inject_ldcache(Injector *in, NvctError *err) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        NvctError why = NVCT_ERROR_INIT;
+        long long t0 = inject_now_us();
+        int r = ldconfig_dirs(in->plan, &dirs);
+        if (r < 0)
+                return nvct_error_set(err, r, "ld.so.cache");
+        NvctLdcacheUpdateOpts opts = {
+                .uid = in->target->uid,
+                .gid = in->target->gid,
+                .log = in->target->log ? ldcache_log : NULL,
+                .userdata = in,
+        };
+        r = nvct_ldcache_update(in->root_fd, dirs, &opts, &why);
+        in->stats.ldconfig_us = inject_now_us() - t0;
+        if (r == -EOPNOTSUPP) {
+                inject_log(in, "ld.so.cache: falling back to the sandboxed ldconfig: %s", why.msg);
+                in->need_ldconfig = true;
+                return 0;
+        }
+        if (r < 0) {
+                *err = why;
+                return r;
+        }
+        inject_log(in, "ld.so.cache updated in-process for %zu directories", strv_length(dirs));
+        return 0;
+}
+
+int inject_ldconfig(Injector *in, NvctError *err) {
+        const NvctPlan *p = in->plan;
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r = ldconfig_dirs(p, &dirs);
         if (r < 0)
                 return nvct_error_set(err, r, "ldconfig");
         NvctLdconfigRun run = {

@@ -21,6 +21,7 @@ typedef struct Injector {
         bool entered;
         bool undone;
         bool proc_view_mounted;
+        bool need_ldconfig;   /* the in-process cache update could not be faithful: run the real ldconfig */
         UndoEntry *undo;
         size_t n_undo;
         NvctInjectStats stats;
@@ -35,4 +36,5 @@ int inject_proc_view(Injector *in, NvctError *err);
 int inject_proc_view_mount(Injector *in, const NvctPlanMount *m, NvctError *err);
 int inject_compat_conf(Injector *in, NvctError *err);
 int inject_cgroups(Injector *in, NvctError *err);
+int inject_ldcache(Injector *in, NvctError *err);
 int inject_ldconfig(Injector *in, NvctError *err);

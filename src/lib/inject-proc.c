@@ -134,9 +134,10 @@ int inject_compat_conf(Injector *in, NvctError *err) {
                 return pathfd;
         if (created && (r = undo_push_file(in, COMPAT_CONF, err)) < 0)
                 return r;
-        /* reopen the very inode we resolved; the path is never walked again */
+        /* reopen the very inode we resolved; the path is never walked again. No O_NOFOLLOW: the fd link is a
+         * magic link, which O_NOFOLLOW refuses (ELOOP) — it leads only to the regular file checked above. */
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", pathfd);
-        _cleanup_close_ int fd = open(fdpath, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int fd = open(fdpath, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return nvct_error_set(err, errno, "open %s", COMPAT_CONF);
         int len = snprintf(line, sizeof(line), "%s\n", in->plan->compat_dir);

@@ -390,6 +390,8 @@ int nvct_inject(const NvctPlan *plan, const NvctInjectTarget *target, NvctInject
         in.stats.enter_us = inject_now_us() - t0;
         if (r >= 0)
                 r = inject_mounts_and_nodes(&in, err);
+        if (r >= 0 && target->ldconfig && plan->run_ldconfig)
+                r = inject_ldcache(&in, err);
         if (r >= 0)
                 r = nvct_container_alive(in.pin_fd, target->pid, err);
         if (r < 0)
@@ -400,10 +402,10 @@ int nvct_inject(const NvctPlan *plan, const NvctInjectTarget *target, NvctInject
                 r = inject_cgroups(&in, err);
                 in.stats.cgroups_us = inject_now_us() - t;
         }
-        if (r >= 0 && target->ldconfig && plan->run_ldconfig) {
+        if (r >= 0 && in.need_ldconfig) {
                 long long t = inject_now_us();
                 r = inject_ldconfig(&in, err);
-                in.stats.ldconfig_us = inject_now_us() - t;
+                in.stats.ldconfig_us += inject_now_us() - t;
         }
         if (r < 0 && in.n_undo > 0 && !in.undone) {
                 /* a late failure (cgroups, ldconfig): go back in and remove what we did */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -150,6 +151,24 @@ static bool spec_has_devices(const NvctOciSpec *spec) {
         return false;
 }
 
+/*
+ * An OCI container always has a mount namespace of its own. A state pid that shares ours (pid 1, any host process)
+ * would put every mount on the host, under the bundle's rootfs path, where it outlives the container: refuse it.
+ */
+static int check_own_namespace(pid_t pid, NvctError *err) {
+        char path[64];
+        struct stat self, target;
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int) pid);
+        if (stat(path, &target) < 0)
+                return nvct_error_set(err, errno, "container process %d", (int) pid);
+        if (stat("/proc/self/ns/mnt", &self) < 0)
+                return nvct_error_set(err, errno, "stat /proc/self/ns/mnt");
+        if (self.st_dev == target.st_dev && self.st_ino == target.st_ino)
+                return nvct_error_setx(err, EPERM, "refusing to configure process %d: it shares the host's mount "
+                                       "namespace, so the mounts would land on the host", (int) pid);
+        return 0;
+}
+
 static int hook_prestart(const Settings *s, NvctError *err) {
         NvctOciState state = { 0 };
         _cleanup_oci_spec_ NvctOciSpec *spec = NULL;
@@ -190,6 +209,9 @@ static int hook_prestart(const Settings *s, NvctError *err) {
                 r = nvct_error_setx(err, EINVAL, "OCI state has no container pid");
                 goto out;
         }
+        r = check_own_namespace(state.pid, err);
+        if (r < 0)
+                goto out;
         rootfs = absolute_rootfs(&state, spec, state.bundle);
         devices = req->all_devices ? strdup("all") : strv_join(req->devices, ",");
         if (!rootfs || !devices) {

@@ -28,7 +28,13 @@ static int add_hook(const Settings *s, NvctOciSpec *spec, NvctError *err) {
         _cleanup_free_ char *path = runtime_find_executable(name);
         if (!path)
                 return nvct_error_setx(err, ENOENT, "could not find the prestart hook %s", name);
-        char *args[] = { (char *) "nvidia-container-runtime-hook", (char *) "prestart", NULL };
+        /* The hook must read the config the shim read: runtimes give hooks their own environment, which may not
+         * carry NVIDIA_CTK_CONFIG_FILE_PATH, so a non-default config travels as the hook's -config flag. */
+        bool custom = s->path && !streq(s->path, "/etc/nvidia-container-runtime/config.toml");
+        char *args[] = { (char *) "nvidia-container-runtime-hook", (char *) (custom ? "-config" : "prestart"),
+                         custom ? s->path : NULL, (char *) "prestart", NULL };
+        if (!custom)
+                args[2] = NULL;
         return nvct_oci_add_hook(spec, "prestart", path, args, NULL, 0, err);
 }
 

@@ -308,10 +308,6 @@ int cli_discover(const CliGlobals *g, unsigned flags, NvctDriver **ret, NvctErro
         return nvct_driver_discover(&g->roots, &opts, ret, err);
 }
 
-__attribute__((weak)) int cli_configure_main(const CliGlobals *g _unused_, int argc _unused_, char **argv _unused_) {
-        fprintf(stderr, "%s: configure: unavailable in this build\n", CLI_PROG);
-        return EXIT_FAILURE;
-}
 
 /* ---- info ---- */
 

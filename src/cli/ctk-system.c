@@ -122,7 +122,7 @@ static int parse_args(int argc, char **argv, SystemArgs *a) {
         return 0;
 }
 
-static void log_stderr(void *userdata _unused_, const char *fmt, ...) {
+_printf_(2, 3) static void log_stderr(void *userdata _unused_, const char *fmt, ...) {
         va_list ap;
         fputs(PROG ": ", stderr);
         va_start(ap, fmt);
@@ -237,7 +237,6 @@ static int dev_char_symlinks(SystemArgs *a) {
         NvctRoots roots = make_roots(a);
         NvctDiscoverOptions o = { .nvml_uid = (uid_t) -1, .nvml_gid = (gid_t) -1 };
         _cleanup_driver_ NvctDriver *drv = NULL;
-        _cleanup_free_ char *default_path = NULL;
         NvctError err = NVCT_ERROR_INIT;
         unsigned created = 0;
         int r;

@@ -232,9 +232,10 @@ static void set_major(NvctProcMajors *m, const char *name, size_t len, unsigned 
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 if (!key_is(name, len, table[i].name))
                         continue;
-                unsigned *slot = (unsigned *) ((char *) m + table[i].offset);
-                if (*slot == 0) /* the first registration wins */
-                        *slot = major;
+                unsigned slot;
+                memcpy(&slot, (char *) m + table[i].offset, sizeof(slot));
+                if (slot == 0) /* the first registration wins */
+                        memcpy((char *) m + table[i].offset, &major, sizeof(major));
                 return;
         }
 }

@@ -383,7 +383,7 @@ static int revert_append(TomlDoc *doc, const NvctUndoEdit *e, NvctError *err) {
 static int revert_delta(TomlDoc **doc, const NvctUndoEdit *e) {
         size_t len, ilen = e->has_delta ? strlen(e->delta_ins) : 0;
         const char *t = toml_doc_text(*doc, &len);
-        _cleanup_free_ char *cur = NULL, *was = NULL;
+        _cleanup_free_ char *was = NULL;
         _cleanup_buf_ Buf b = BUF_INIT;
         TomlDoc *n = NULL;
 

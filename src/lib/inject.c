@@ -109,10 +109,10 @@ int inject_ensure_parents(Injector *in, const char *path, NvctError *err) {
                         if (fd != -ENOENT)
                                 return nvct_error_setx(err, -fd, "%s", probe.msg);
                         bool created = false;
-                        r = rootfs_create_dir(in->root_fd, buf, 0755, &created, err);
-                        if (r < 0)
-                                return r;
-                        _cleanup_close_ int dfd = r;
+                        int dfd = rootfs_create_dir(in->root_fd, buf, 0755, &created, err);
+                        if (dfd < 0)
+                                return dfd;
+                        (void) close(dfd);
                         if (created && (r = undo_push(in, UNDO_DIR, buf)) < 0)
                                 return nvct_error_set(err, r, "%s", buf);
                 }

@@ -20,4 +20,10 @@ if command -v crun >/dev/null; then
                 case "$(basename "$l")" in libc.so.*|libm.so.*|ld-linux*) ;; *) cp -L "$l" "$C/lib/" ;; esac
         done
 fi
+# NVIDIA's own outputs recorded on the H100, for the parity comparison (data, not code)
+REF=${NVCT_REFERENCE:-$SRC/../shared/reference/h100}
+if [ -d "$REF" ]; then
+        mkdir -p "$C/reference"
+        cp "$REF/nvidia-container-cli-1.17.0-outputs.txt" "$REF/nvidia-ctk-1.13.1-cdi-generate.yaml" "$C/reference/"
+fi
 du -sh "$C"

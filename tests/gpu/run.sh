@@ -237,6 +237,26 @@ printf '[nvidia-container-runtime]\nmode = "legacy"\nruntimes = ["%s"]\n' "$C/ru
 run_container "shim legacy all" shim "$ENV_ALL"
 check_row "3 shim legacy mode" "ok smi cuda ldc node0 uvm"
 unset NVIDIA_CTK_CONFIG_FILE_PATH
+# 3/4. the shim in cdi mode with the spec nvct's own `cdi generate` wrote, and in jit-cdi mode
+mkdir -p "$W/cdi"
+if "$NVCT" ctk cdi generate --nvidia-cdi-hook-path="$W/bin/nvidia-cdi-hook" --output="$W/cdi/nvidia.yaml" >"$W/gen.log" 2>&1 &&
+        "$NVCT" ctk cdi validate "$W/cdi/nvidia.yaml" >>"$W/gen.log" 2>&1; then
+        row "4 nvct cdi generate + validate" PASS "$(grep -c 'name:' "$W/cdi/nvidia.yaml") devices, $(grep -m1 cdiVersion "$W/cdi/nvidia.yaml")"
+else
+        row "4 nvct cdi generate + validate" FAIL "$(tail -2 "$W/gen.log" | tr '\n' ' ')"
+fi
+cp "$W/cdi/nvidia.yaml" "$OUT/nvct-cdi-spec.yaml" 2>/dev/null
+"$NVCT" cli list >"$OUT/nvct-list.txt" 2>&1
+for mode in cdi jit-cdi; do
+        export NVIDIA_CTK_CONFIG_FILE_PATH=$W/config-$mode.toml
+        printf '[nvidia-container-runtime]\nmode = "%s"\nruntimes = ["%s"]\n[nvidia-container-runtime.modes.cdi]\nspec-dirs = ["%s"]\n' \
+                "$mode" "$C/runc" "$W/cdi" >"$NVIDIA_CTK_CONFIG_FILE_PATH"
+        dev=0; [ "$mode" = cdi ] && dev=nvidia.com/gpu=0
+        run_container "shim $mode" shim ",\"NVIDIA_VISIBLE_DEVICES=$dev\",\"NVIDIA_DRIVER_CAPABILITIES=compute,utility\""
+        check_row "3 shim $mode mode (NVIDIA_VISIBLE_DEVICES=$dev)" "ok smi cuda ldc node0 uvm"
+done
+unset NVIDIA_CTK_CONFIG_FILE_PATH
+
 # 5. NVIDIA_VISIBLE_DEVICES
 for v in all 0 "$UUID0"; do
         run_container "hook NVIDIA_VISIBLE_DEVICES=$v" hook ",\"NVIDIA_VISIBLE_DEVICES=$v\",\"NVIDIA_DRIVER_CAPABILITIES=compute,utility\""
@@ -257,6 +277,26 @@ check_row "7 NVIDIA_REQUIRE_CUDA=cuda>=12.0 passes" "ok smi cuda"
 run_container "hook cuda>=99.0" hook "$ENV_ALL"',"NVIDIA_REQUIRE_CUDA=cuda>=99.0"'
 check_row "7 NVIDIA_REQUIRE_CUDA=cuda>=99.0 refused" "fail req"
 
+# ---------------------------------------------------------------- parity with NVIDIA's recorded outputs
+REF=$C/reference
+if [ -d "$REF" ]; then
+        sed -n '/^### \$ nvidia-container-cli list$/,/^\[rc=/p' "$REF/nvidia-container-cli-1.17.0-outputs.txt" |
+                grep '^/' | sort >"$W/nv-list"
+        grep '^/' "$OUT/nvct-list.txt" | sort >"$W/nvct-list"
+        comm -23 "$W/nv-list" "$W/nvct-list" >"$OUT/parity-list-only-nvidia.txt"
+        comm -13 "$W/nv-list" "$W/nvct-list" >"$OUT/parity-list-only-nvct.txt"
+        log "== parity, list: $(wc -l <"$W/nv-list") NVIDIA, $(wc -l <"$W/nvct-list") nvct, only NVIDIA: $(tr '\n' ' ' <"$OUT/parity-list-only-nvidia.txt"), only nvct: $(tr '\n' ' ' <"$OUT/parity-list-only-nvct.txt")"
+        # the CDI specs as sets of "hostPath -> containerPath" and device node paths
+        spec_set() { awk '/containerPath:/{c=$3} /hostPath:/{h=$3; if (c!="") {print h" -> "c; c=""}} /^ *- path: \/dev/{print "node "$3} /path: \/dev/{if ($1=="path:") print "node "$2}' "$1" | sort -u; }
+        spec_set "$REF/nvidia-ctk-1.13.1-cdi-generate.yaml" >"$W/nv-spec"
+        spec_set "$W/cdi/nvidia.yaml" >"$W/nvct-spec"
+        comm -23 "$W/nv-spec" "$W/nvct-spec" >"$OUT/parity-spec-only-nvidia.txt"
+        comm -13 "$W/nv-spec" "$W/nvct-spec" >"$OUT/parity-spec-only-nvct.txt"
+        log "== parity, CDI spec: $(wc -l <"$W/nv-spec") NVIDIA entries, $(wc -l <"$W/nvct-spec") nvct; only NVIDIA:"
+        sed 's/^/   /' "$OUT/parity-spec-only-nvidia.txt" | tee -a "$RESULTS"
+        log "   only nvct:"; sed 's/^/   /' "$OUT/parity-spec-only-nvct.txt" | tee -a "$RESULTS"
+fi
+
 # ---------------------------------------------------------------- timings (medians, alternating A/B/C)
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "-"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
@@ -267,13 +307,22 @@ bench_bundle() { # bench_bundle DIR ENV HOOKS: /bin/true container
 bench_bundle "$W/bb" "" ""
 bench_bundle "$W/bh" "$ENV_ALL" "\"prestart\":[{\"path\":\"$W/bin/nvidia-container-runtime-hook\",\"args\":[\"nvidia-container-runtime-hook\",\"prestart\"]}]"
 bench_bundle "$W/bs" "$ENV_ALL" ""
+bench_bundle "$W/bc" ',"NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0","NVIDIA_DRIVER_CAPABILITIES=compute,utility"' ""
+cp "$W/bc/config.json" "$W/bc/config.orig"
 export NVIDIA_CTK_CONFIG_FILE_PATH=$W/config-legacy.toml
 cp "$W/bs/config.json" "$W/bs/config.orig"
-: >"$W/t.base"; : >"$W/t.hook"; : >"$W/t.shim"; : >"$W/c.base"; : >"$W/c.hook"; : >"$W/c.shim"
-N=${NVCT_GPU_BENCH_RUNS:-20}
+: >"$W/t.base"; : >"$W/t.hook"; : >"$W/t.shim"; : >"$W/c.base"; : >"$W/c.hook"; : >"$W/c.shim"; : >"$W/t.cdi"; : >"$W/c.cdi"
+N=${NVCT_GPU_BENCH_RUNS:-30}
+VARIANTS=(base hook shim cdi)
 for i in $(seq 1 "$N"); do
-        for v in base hook shim; do
-                case $v in base) b=$W/bb; rt="$RUNC" ;; hook) b=$W/bh; rt="$RUNC" ;; shim) b=$W/bs; rt="nvidia-container-runtime --root $W/runc-state"; cp "$b/config.orig" "$b/config.json" ;; esac
+        # interleaved, and each round starts with a different variant so no one always runs first
+        for k in 0 1 2 3; do
+                v=${VARIANTS[$(( (i + k) % 4 ))]}
+                export NVIDIA_CTK_CONFIG_FILE_PATH=$W/config-legacy.toml
+                case $v in base) b=$W/bb; rt="$RUNC" ;; hook) b=$W/bh; rt="$RUNC" ;;
+                shim) b=$W/bs; rt="nvidia-container-runtime --root $W/runc-state"; cp "$b/config.orig" "$b/config.json" ;;
+                cdi) b=$W/bc; rt="nvidia-container-runtime --root $W/runc-state"; cp "$b/config.orig" "$b/config.json"
+                     export NVIDIA_CTK_CONFIG_FILE_PATH=$W/config-cdi.toml ;; esac
                 t0=$(now_us)
                 (cd "$b" && $rt create "bench-$v" >/dev/null 2>&1)
                 t1=$(now_us)
@@ -288,6 +337,7 @@ unset NVIDIA_CTK_CONFIG_FILE_PATH
 ms() { awk '{printf "%.1f", $1/1000}'; }
 CB=$(median <"$W/c.base"); CH=$(median <"$W/c.hook"); CS=$(median <"$W/c.shim")
 TB=$(median <"$W/t.base"); TH=$(median <"$W/t.hook"); TS=$(median <"$W/t.shim")
+CC=$(median <"$W/c.cdi"); TC=$(median <"$W/t.cdi")
 time_cmd() { local s=(); for i in $(seq 1 20); do t0=$(now_us); "$@" >/dev/null 2>&1; t1=$(now_us); s+=($((t1 - t0))); done; printf '%s\n' "${s[@]}" | median; }
 T_INFO=$(time_cmd "$NVCT" cli info); T_LIST=$(time_cmd "$NVCT" cli list); T_SMI=$(time_cmd nvidia-smi -L)
 T_GEN=$(time_cmd "$NVCT" ctk cdi generate --output "$W/gen.yaml")
@@ -297,6 +347,8 @@ T_GEN=$(time_cmd "$NVCT" ctk cdi generate --output "$W/gen.yaml")
         printf '%-28s %10s %14s\n' "runc alone" "$(echo "$CB" | ms)" "$(echo "$TB" | ms)"
         printf '%-28s %10s %14s   added to create: %s ms\n' "runc + nvct hook" "$(echo "$CH" | ms)" "$(echo "$TH" | ms)" "$(echo $((${CH%.*} - ${CB%.*})) | ms)"
         printf '%-28s %10s %14s   added to create+start+delete: %s ms\n' "nvct shim (legacy) + runc" "$(echo "$CS" | ms)" "$(echo "$TS" | ms)" "$(echo $((${TS%.*} - ${TB%.*})) | ms)"
+        printf '%-28s %10s %14s   added to create+start+delete: %s ms\n' "nvct shim (cdi) + runc" "$(echo "$CC" | ms)" "$(echo "$TC" | ms)" "$(echo $((${TC%.*} - ${TB%.*})) | ms)"
+        printf 'ratios (GPU cost added, NVIDIA on the H100 / nvct here): hook create 65.7 / %s ms, shim 75-89 / %s ms\n' "$(echo $((${CH%.*} - ${CB%.*})) | ms)" "$(echo $((${TS%.*} - ${TB%.*})) | ms)"
         echo "== tools (median of 20, ms): info $(echo "$T_INFO" | ms), list $(echo "$T_LIST" | ms), cdi generate $(echo "$T_GEN" | ms), nvidia-smi -L $(echo "$T_SMI" | ms)"
 } | tee -a "$RESULTS" >"$W/timings"
 ROWS+=("")

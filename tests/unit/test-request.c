@@ -501,8 +501,10 @@ static int build_env(const char *const *env, size_t n, const size_t *lens, NvctR
 
 static char *env_of_items(const char *key, const char *item, size_t n) {
         size_t len = strlen(key) + 1 + n * (strlen(item) + 1) + 1;
-        char *s = malloc(len), *p = s;
-        assert_non_null(s);
+        char *s = malloc(len);
+        if (!s)
+                abort();
+        char *p = s;
         p += sprintf(p, "%s=", key);
         for (size_t i = 0; i < n; i++)
                 p += sprintf(p, "%s%s", i ? "," : "", item);

@@ -445,7 +445,8 @@ static void test_missing_optional_symbols(void **state) {
 
 static void test_missing_required_symbols(void **state) {
         Dl_info info;
-        assert_int_not_equal(dladdr((void *) cap_init, &info), 0);
+        /* libc: always a shared library, also when the project links libcap and friends statically */
+        assert_int_not_equal(dladdr((void *) printf, &info), 0);
         Root root = { 0 };
         root_setup(&root, "", false);
         char dst[PATH_MAX];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -258,7 +259,14 @@ out:
         return r;
 }
 
+static long long hook_now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long) ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 int hook_main(int argc, char **argv) {
+        long long started = hook_now_us();
         HookArgs a = { 0 };
         Settings s = { 0 };
         NvctError err = NVCT_ERROR_INIT;
@@ -295,6 +303,7 @@ int hook_main(int argc, char **argv) {
         int r = hook_prestart(&s, &err);
         if (r < 0)
                 log_report(HOOK_PROG, &err);
+        log_debug("hook: total %.3f ms", (hook_now_us() - started) / 1000.0);
         settings_done(&s);
         log_close();
         return r < 0 ? 1 : 0;

@@ -666,10 +666,13 @@ int nvct_procfs_read_migs(const char *proc_root, NvctGpu *gpu, NvctError *err) {
                 return nvct_error_set(err, ENOMEM, "list MIG devices");
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
                 return 0;
-        gpu->mig_capable = gpu->mig_enabled = true;
+        /* The mig directory exists on every MIG-capable GPU, MIG mode on or off (the H100/H200 with MIG off have it);
+         * only GPU instances say MIG is in use. NVML, when loaded, tells the exact mode. */
+        gpu->mig_capable = true;
         r = list_numbered(dir, "gi", &gis, &n_gis, err);
         if (r < 0)
                 return r;
+        gpu->mig_enabled = n_gis > 0;
         for (size_t i = 0; i < n_gis; i++) {
                 _cleanup_free_ char *gidir = NULL;
                 _cleanup_free_ unsigned *cis = NULL;

@@ -128,7 +128,11 @@ echo "NODES: $(ls /dev/nvidia* /dev/nvidia-caps 2>/dev/null | tr '\n' ' ')"
 echo "LIBS: $(ls /usr/lib/x86_64-linux-gnu 2>/dev/null | grep -E 'nvidia|cuda|GLX|EGL|GLES' | tr '\n' ' ')"
 echo "BINS: $(ls /usr/bin | grep -E '^nvidia' | tr '\n' ' ')"
 echo "LDC: $(ldconfig -p | grep -oE 'lib(cuda|nvidia-ml)\.so\.1 ' | sort -u | tr '\n' ' ')"
-if [ -x /usr/bin/nvidia-smi ]; then nvidia-smi -L >/tmp/smi 2>&1; echo "SMI_RC: $?"; sed 's/^/SMI: /' /tmp/smi; fi
+# CDI specs mount binaries at their host path (/usr/local/nvidia/bin here), the hook into /usr/bin
+for smi in /usr/bin/nvidia-smi /usr/local/nvidia/bin/nvidia-smi; do
+        [ -x "$smi" ] || continue
+        "$smi" -L >/tmp/smi 2>&1; echo "SMI_RC: $?"; sed 's/^/SMI: /' /tmp/smi; break
+done
 if [ -x /usr/bin/cuda-check ]; then cuda-check >/tmp/cuda 2>&1; echo "CUDA_RC: $?"; sed 's/^/CUDA: /' /tmp/cuda; fi
 EOF
 chmod +x "$R/check.sh"
@@ -287,7 +291,14 @@ if [ -d "$REF" ]; then
         comm -13 "$W/nv-list" "$W/nvct-list" >"$OUT/parity-list-only-nvct.txt"
         log "== parity, list: $(wc -l <"$W/nv-list") NVIDIA, $(wc -l <"$W/nvct-list") nvct, only NVIDIA: $(tr '\n' ' ' <"$OUT/parity-list-only-nvidia.txt"), only nvct: $(tr '\n' ' ' <"$OUT/parity-list-only-nvct.txt")"
         # the CDI specs as sets of "hostPath -> containerPath" and device node paths
-        spec_set() { awk '/containerPath:/{c=$3} /hostPath:/{h=$3; if (c!="") {print h" -> "c; c=""}} /^ *- path: \/dev/{print "node "$3} /path: \/dev/{if ($1=="path:") print "node "$2}' "$1" | sort -u; }
+        # one line per list item: "mount HOST -> CONTAINER" or "node PATH" (hostPath of a node is where it comes from)
+        spec_set() {
+                awk 'function flush() { if (cp != "") print "mount " hp " -> " cp; else if (np ~ /^\/dev\//) print "node " np; cp = hp = np = "" }
+                     /^ *- / { flush(); sub(/- /, "  ") }
+                     { k = $1; v = $2 }
+                     k == "containerPath:" { cp = v } k == "hostPath:" { hp = v } k == "path:" { np = v }
+                     END { flush() }' "$1" | sort -u
+        }
         spec_set "$REF/nvidia-ctk-1.13.1-cdi-generate.yaml" >"$W/nv-spec"
         spec_set "$W/cdi/nvidia.yaml" >"$W/nvct-spec"
         comm -23 "$W/nv-spec" "$W/nvct-spec" >"$OUT/parity-spec-only-nvidia.txt"
@@ -304,8 +315,9 @@ bench_bundle() { # bench_bundle DIR ENV HOOKS: /bin/true container
         bundle "$1" "$2" "$3"
         sed -i 's|"args":\["/bin/sh","/check.sh"\]|"args":["/bin/true"]|' "$1/config.json"
 }
+printf '[nvidia-container-cli]\ndebug = "%s"\n' "$W/hook-debug.log" >"$W/config-hookdebug.toml"
 bench_bundle "$W/bb" "" ""
-bench_bundle "$W/bh" "$ENV_ALL" "\"prestart\":[{\"path\":\"$W/bin/nvidia-container-runtime-hook\",\"args\":[\"nvidia-container-runtime-hook\",\"prestart\"]}]"
+bench_bundle "$W/bh" "$ENV_ALL" "\"prestart\":[{\"path\":\"$W/bin/nvidia-container-runtime-hook\",\"args\":[\"nvidia-container-runtime-hook\",\"-config\",\"$W/config-hookdebug.toml\",\"prestart\"]}]"
 bench_bundle "$W/bs" "$ENV_ALL" ""
 bench_bundle "$W/bc" ',"NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=0","NVIDIA_DRIVER_CAPABILITIES=compute,utility"' ""
 cp "$W/bc/config.json" "$W/bc/config.orig"
@@ -324,8 +336,14 @@ for i in $(seq 1 "$N"); do
                 cdi) b=$W/bc; rt="nvidia-container-runtime --root $W/runc-state"; cp "$b/config.orig" "$b/config.json"
                      export NVIDIA_CTK_CONFIG_FILE_PATH=$W/config-cdi.toml ;; esac
                 t0=$(now_us)
-                (cd "$b" && $rt create "bench-$v" >/dev/null 2>&1)
+                (cd "$b" && $rt create "bench-$v" >"$W/bench.err" 2>&1)
+                crc=$?
                 t1=$(now_us)
+                if [ $crc -ne 0 ]; then
+                        echo "$v: $(head -c 300 "$W/bench.err")" >>"$W/bench.failures"
+                        $RUNC delete -f "bench-$v" >/dev/null 2>&1
+                        continue
+                fi
                 (cd "$b" && $rt start "bench-$v" >/dev/null 2>&1)
                 $RUNC delete -f "bench-$v" >/dev/null 2>&1
                 t2=$(now_us)
@@ -335,9 +353,15 @@ for i in $(seq 1 "$N"); do
 done
 unset NVIDIA_CTK_CONFIG_FILE_PATH
 ms() { awk '{printf "%.1f", $1/1000}'; }
+if [ -s "$W/bench.failures" ]; then
+        log "== bench: $(wc -l <"$W/bench.failures") failed creates (excluded from the medians):"
+        sort "$W/bench.failures" | uniq -c | head -5 | tee -a "$RESULTS"
+fi
 CB=$(median <"$W/c.base"); CH=$(median <"$W/c.hook"); CS=$(median <"$W/c.shim")
 TB=$(median <"$W/t.base"); TH=$(median <"$W/t.hook"); TS=$(median <"$W/t.shim")
 CC=$(median <"$W/c.cdi"); TC=$(median <"$W/t.cdi")
+HOOK_MS=$(sed -n 's/.*hook: total \([0-9.]*\) ms/\1/p' "$W/hook-debug.log" | median)
+HOOK_PHASES=$(grep -m1 'hook: parse' "$W/hook-debug.log" | sed 's/.*\] //')
 time_cmd() { local s=(); for i in $(seq 1 20); do t0=$(now_us); "$@" >/dev/null 2>&1; t1=$(now_us); s+=($((t1 - t0))); done; printf '%s\n' "${s[@]}" | median; }
 T_INFO=$(time_cmd "$NVCT" cli info); T_LIST=$(time_cmd "$NVCT" cli list); T_SMI=$(time_cmd nvidia-smi -L)
 T_GEN=$(time_cmd "$NVCT" ctk cdi generate --output "$W/gen.yaml")
@@ -349,6 +373,7 @@ T_GEN=$(time_cmd "$NVCT" ctk cdi generate --output "$W/gen.yaml")
         printf '%-28s %10s %14s   added to create+start+delete: %s ms\n' "nvct shim (legacy) + runc" "$(echo "$CS" | ms)" "$(echo "$TS" | ms)" "$(echo $((${TS%.*} - ${TB%.*})) | ms)"
         printf '%-28s %10s %14s   added to create+start+delete: %s ms\n' "nvct shim (cdi) + runc" "$(echo "$CC" | ms)" "$(echo "$TC" | ms)" "$(echo $((${TC%.*} - ${TB%.*})) | ms)"
         printf 'ratios (GPU cost added, NVIDIA on the H100 / nvct here): hook create 65.7 / %s ms, shim 75-89 / %s ms\n' "$(echo $((${CH%.*} - ${CB%.*})) | ms)" "$(echo $((${TS%.*} - ${TB%.*})) | ms)"
+        echo "== the hook's own time inside runc create (its debug log, median of $N): $HOOK_MS ms; one run: $HOOK_PHASES"
         echo "== tools (median of 20, ms): info $(echo "$T_INFO" | ms), list $(echo "$T_LIST" | ms), cdi generate $(echo "$T_GEN" | ms), nvidia-smi -L $(echo "$T_SMI" | ms)"
 } | tee -a "$RESULTS" >"$W/timings"
 ROWS+=("")

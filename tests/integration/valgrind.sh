@@ -3,6 +3,8 @@
 source "$(dirname "$0")/../lib.sh"
 set -u
 command -v valgrind >/dev/null || { t_skip "valgrind" "valgrind not installed"; exit 0; }
+# valgrind cannot follow a static glibc: use the dynamic twin of the static nvct when the build has one
+[ -x "$NVCT_BUILD/nvct-dynamic" ] && NVCT=$NVCT_BUILD/nvct-dynamic
 W=$(t_tmpdir)
 P=
 trap '[ -n "$P" ] && kill $P 2>/dev/null; rm -rf "$W"' EXIT

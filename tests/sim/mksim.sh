@@ -544,6 +544,8 @@ for ((i = 0; i < NGPUS; i++)); do
         printf '0x2330\n' >"$DIR/sys/bus/pci/devices/$bus/device"
         printf '0x030200\n' >"$DIR/sys/bus/pci/devices/$bus/class"
         fs C 195 "$i" "$DIR/dev/nvidia$i"
+        # a MIG-capable GPU has its capabilities/gpuN/mig directory even with MIG off, as on the real H100
+        mkdir -p "$CAPS/gpu$i/mig"
         if [ "$DRM" = 1 ]; then
                 fs D "$DIR/sys/bus/pci/devices/$bus/drm/card$i"
                 fs D "$DIR/sys/bus/pci/devices/$bus/drm/renderD$((128 + i))"

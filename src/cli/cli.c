@@ -79,7 +79,7 @@ static int usage_error(const char *fmt, ...) {
         va_list ap;
         fprintf(stderr, "%s: ", CLI_PROG);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
         fprintf(stderr, "\nTry `%s --help' or `%s --usage' for more information.\n", CLI_PROG, CLI_PROG);
         return EX_USAGE;
@@ -260,10 +260,10 @@ static int parse_globals(int argc, char **argv, CliGlobals *g) {
                         print_version();
                         return EXIT_SUCCESS;
                 case 'h':
-                        fputs(help_text, stdout);
+                        (void) fputs(help_text, stdout);
                         return EXIT_SUCCESS;
                 case OPT_USAGE:
-                        fputs(usage_text, stdout);
+                        (void) fputs(usage_text, stdout);
                         return EXIT_SUCCESS;
                 case OPT_PROC_ROOT:
                         g->proc_root = optarg;
@@ -278,7 +278,7 @@ static int parse_globals(int argc, char **argv, CliGlobals *g) {
                         return usage_error("option requires an argument -- '%s'", argv[optind - 1]);
                 default:
                         if (optopt == '?') {
-                                fputs(help_text, stdout);
+                                (void) fputs(help_text, stdout);
                                 return EXIT_SUCCESS;
                         }
                         return usage_error("unrecognized option '%s'", argv[optind - 1]);
@@ -561,6 +561,8 @@ static int list_run(const CliGlobals *g, const ListArgs *a) {
                 flags |= NVCT_DISCOVER_COMPAT32;
         if (wants_mig_uuid(a->devices))
                 flags |= NVCT_DISCOVER_NVML;
+        if (a->mig_config || a->mig_monitor)
+                flags |= NVCT_DISCOVER_MIG_MINORS;
         cli_load_kmods(g, imex, n_imex);
         if (cli_discover(g, flags, &drv, &err) < 0)
                 return cli_fail("initialization error", &err);

@@ -44,7 +44,10 @@ static int plan_devices(const Settings *s, const NvctRequest *req, NvctPlan **re
         _cleanup_free_ bool *gpus = NULL;
         _cleanup_free_ char *devices = NULL;
         /* procfs and /dev only: no NVML, no library scan on this path */
-        NvctDiscoverOptions opts = { .log = log_enabled() ? log_sink : NULL };
+        NvctDiscoverOptions opts = {
+                .flags = req->mig_config || req->mig_monitor ? NVCT_DISCOVER_MIG_MINORS : 0,
+                .log = log_enabled() ? log_sink : NULL,
+        };
         int r = nvct_driver_discover(&s->roots, &opts, &drv, err);
         if (r < 0)
                 return r;

@@ -128,7 +128,10 @@ static int discover_for(const NvctConfigureArgs *a, NvctDriver **ret, NvctError 
         unsigned need = requires_need(a->requires);
         NvctDiscoverOptions opts = {
                 .flags = NVCT_DISCOVER_FILES | ((a->caps & NVCT_CAP_COMPAT32) ? NVCT_DISCOVER_COMPAT32 : 0) |
-                         ((need & 2) ? NVCT_DISCOVER_NVML : 0),
+                         ((need & 2) ? NVCT_DISCOVER_NVML : 0) |
+                         ((a->mig_config && *a->mig_config) || (a->mig_monitor && *a->mig_monitor) ?
+                                  NVCT_DISCOVER_MIG_MINORS :
+                                  0),
                 .nvml_timeout_ms = a->nvml_timeout_ms,
                 .nvml_uid = a->nvml_uid,
                 .nvml_gid = a->nvml_gid,

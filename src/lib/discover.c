@@ -67,12 +67,19 @@ static int read_procfs(const NvctRoots *roots, const NvctDiscoverOptions *opts, 
                 return r;
         LOG(opts, "majors from %s/devices: nvidia %u, nvidia-uvm %u, nvidia-caps %u, nvidia-caps-imex-channels %u",
             roots->proc_root, drv->major_nvidia, drv->major_uvm, drv->major_caps, drv->major_imex);
-        r = nvct_procfs_read_mig_minors(roots->proc_root, drv, err);
-        if (r < 0)
-                return r;
         r = nvct_procfs_read_gpus(roots->proc_root, drv, err);
         if (r < 0)
                 return r;
+        /* The minors table is large and only matters for MIG: skip it when no GPU has MIG instances and neither
+         * NVML (which may find some) nor the caller asks for it. */
+        bool want_minors = opts && (opts->flags & (NVCT_DISCOVER_MIG_MINORS | NVCT_DISCOVER_NVML));
+        for (size_t i = 0; i < drv->n_gpus; i++)
+                want_minors = want_minors || drv->gpus[i].mig_enabled;
+        if (want_minors) {
+                r = nvct_procfs_read_mig_minors(roots->proc_root, drv, err);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < drv->n_gpus; i++)
                 LOG(opts, "found GPU %s (%s, minor %u) in procfs", drv->gpus[i].busid, drv->gpus[i].uuid,
                     drv->gpus[i].minor);

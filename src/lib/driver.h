@@ -144,6 +144,9 @@ typedef enum NvctDiscoverFlags {
         NVCT_DISCOVER_FILES = 1 << 1,    /* libraries, binaries, firmware, IPC, configs */
         NVCT_DISCOVER_COMPAT32 = 1 << 2, /* also 32-bit libraries */
         NVCT_DISCOVER_NO_NVML_FALLBACK = 1 << 3, /* fail rather than fall back to procfs when NVML fails */
+        /* read /proc/driver/nvidia-caps/mig-minors (thousands of lines) even when no GPU has MIG instances:
+         * needed for --mig-config/--mig-monitor=all */
+        NVCT_DISCOVER_MIG_MINORS = 1 << 4,
 } NvctDiscoverFlags;
 
 typedef struct NvctDiscoverOptions {

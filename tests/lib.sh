@@ -7,8 +7,9 @@
 NVCT="$NVCT_BUILD/nvct"
 T_FAILED=0
 
-t_ok()   { echo "ok - $1"; }
-t_fail() { echo "not ok - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; T_FAILED=$((T_FAILED + 1)); return 0; }
+# T_PREFIX names a rerun of a script in another setting (e.g. the installed package), so its lines stay distinct.
+t_ok()   { echo "ok - ${T_PREFIX:-}$1"; }
+t_fail() { echo "not ok - ${T_PREFIX:-}$1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; T_FAILED=$((T_FAILED + 1)); return 0; }
 
 # t_eq NAME EXPECTED ACTUAL
 t_eq() {
@@ -22,6 +23,6 @@ t_run() { local n=$1; shift; local out; if out=$("$@" 2>&1); then t_ok "$n"; els
 t_fails() { local n=$1; shift; if "$@" >/dev/null 2>&1; then t_fail "$n" "command unexpectedly succeeded: $*"; else t_ok "$n"; fi; }
 # t_grep NAME PATTERN TEXT
 t_grep() { if printf '%s\n' "$3" | grep -qE -- "$2"; then t_ok "$1"; else t_fail "$1" "pattern not found: $2" "$(printf '%s\n' "$3" | head -10)"; fi; }
-t_skip() { echo "ok - $1 # SKIP $2"; }
+t_skip() { echo "ok - ${T_PREFIX:-}$1 # SKIP $2"; }
 # World-traversable: the NVML helper runs as nobody and must reach a simulated driver inside.
 t_tmpdir() { local d; d=$(mktemp -d "${TMPDIR:-/tmp}/nvct-test.XXXXXX") && chmod 755 "$d" && echo "$d"; }

@@ -37,8 +37,10 @@ UUID0=${SIM_UUIDS%% *}
 UUID1=$(echo "$SIM_UUIDS" | cut -d' ' -f2)
 
 mkdir -p "$D/bin"
+# NVCT_DOCKER_BIN_DIR: a directory holding the names already (an installed package); else links to the build
 for name in nvidia-container-runtime-hook nvidia-container-runtime nvidia-container-cli; do
-        ln -s "$NVCT" "$D/bin/$name"
+        if [ -n "${NVCT_DOCKER_BIN_DIR:-}" ]; then ln -s "$NVCT_DOCKER_BIN_DIR/$name" "$D/bin/$name"
+        else ln -s "$NVCT" "$D/bin/$name"; fi
 done
 cat >"$W/config.toml" <<EOT
 [nvidia-container-cli]

@@ -63,7 +63,8 @@ int read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_
         return read_fd(fd, path, max_size, ret, ret_len, err);
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, NvctError *err) {
+static int write_file_replace(const char *path, const char *data, size_t len, mode_t mode, bool durable,
+                              NvctError *err) {
         _cleanup_free_ char *tmp = NULL;
         if (asprintf(&tmp, "%s.nvct-XXXXXX", path) < 0)
                 return nvct_error_set(err, ENOMEM, "write %s", path);
@@ -81,7 +82,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
                 }
                 off += (size_t) k;
         }
-        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0)) {
                 r = nvct_error_set(err, errno, "write %s", tmp);
                 goto fail;
         }
@@ -93,4 +94,12 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 fail:
         (void) unlink(tmp);
         return r;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, NvctError *err) {
+        return write_file_replace(path, data, len, mode, true, err);
+}
+
+int write_file_atomic_volatile(const char *path, const char *data, size_t len, mode_t mode, NvctError *err) {
+        return write_file_replace(path, data, len, mode, false, err);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,3 +17,9 @@ int read_file_at(int dirfd, const char *path, size_t max_size, char **ret, size_
 int read_fd(int fd, const char *what, size_t max_size, char **ret, size_t *ret_len, NvctError *err);
 /* Write data to dir/name atomically: a temp file in the same dir, fsync, rename. */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, NvctError *err);
+/*
+ * The same without the fsync: readers never see a partial file, but a crash may lose the new content. For files
+ * whose life ends with a crash anyway, such as a bundle's config.json on the way to `runc create` (an fsync
+ * there costs milliseconds on every container start).
+ */
+int write_file_atomic_volatile(const char *path, const char *data, size_t len, mode_t mode, NvctError *err);

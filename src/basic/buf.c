@@ -59,7 +59,7 @@ int buf_printf(Buf *b, const char *fmt, ...) {
                 va_end(ap2);
                 return r;
         }
-        vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap2);
+        (void) vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap2);
         va_end(ap2);
         b->len += (size_t) n;
         return 0;

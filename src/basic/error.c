@@ -48,7 +48,7 @@ int nvct_error_prefix(NvctError *err, int r, const char *fmt, ...) {
         if (err->code == 0)
                 err->code = abs_errno(r);
         va_start(ap, fmt);
-        vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        (void) vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof(old));
         snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);

@@ -57,7 +57,7 @@ static int perr_at(Parser *p, size_t off, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         offset_position(p->s, p->len, off, &line, &col);
         return nvct_error_setx(p->err, EINVAL, "%s:%u:%u: %s", p->doc->filename, line, col, msg);
@@ -554,7 +554,7 @@ static int parse_integer(Parser *p, const char *t, size_t n, size_t at, TomlValu
                 return perr_at(p, at, "leading zeros are not allowed in integers");
         uint64_t limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX, acc = 0;
         for (int i = 0; i < k; i++) {
-                int c = buf[i];
+                int c = (unsigned char) buf[i];
                 unsigned d = c <= '9' ? (unsigned) (c - '0') : (unsigned) ((c | 0x20) - 'a' + 10);
                 if (acc > (limit - d) / (uint64_t) base)
                         return perr_at(p, at, "integer does not fit in 64 bits");
@@ -1358,7 +1358,7 @@ int toml_error_at(const TomlDoc *doc, const TomlValue *v, NvctError *err, int r,
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         toml_value_position(doc, v, &line, &col);
         return nvct_error_setx(err, r, "%s:%u:%u: %s", doc->filename, line, col, msg);
@@ -1461,8 +1461,9 @@ char *toml_format_float(double d) {
                 if (strtod(buf, NULL) == d)
                         break;
         }
+        size_t n = strlen(buf);
         if (!strpbrk(buf, ".e"))
-                strcat(buf, ".0");
+                (void) snprintf(buf + n, sizeof(buf) - n, ".0");
         return strdup(buf);
 }
 

@@ -37,9 +37,9 @@ static void warn(const char *prog, const char *hook, const char *fmt, ...) {
         va_list ap;
         fprintf(stderr, "%s%s%s: warning: ", prog, hook ? " " : "", hook ? hook : "");
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
 }
 
 /* ---- the hooks ---------------------------------------------------------------------------------------- */

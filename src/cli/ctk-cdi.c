@@ -25,11 +25,11 @@
 static int failx(const char *fmt, ...) _printf_(1, 2);
 static int failx(const char *fmt, ...) {
         va_list ap;
-        fputs(PROG ": ", stderr);
+        (void) fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
         return 1;
 }
 
@@ -43,8 +43,8 @@ typedef enum FlagKind { FLAG_STRING, FLAG_LIST, FLAG_BOOL } FlagKind;
 
 typedef struct Flag {
         const char *names; /* "output,o": aliases */
-        FlagKind kind;
         void *dst;         /* const char **, char ***, bool * */
+        FlagKind kind;
         bool hidden;
 } Flag;
 
@@ -151,27 +151,27 @@ static void generate_usage(const char *cmd) {
 
 static int parse_generate(int argc, char **argv, GenArgs *a) {
         const Flag flags[] = {
-                { "output", FLAG_STRING, &a->output, false },
-                { "format", FLAG_STRING, &a->format, false },
-                { "mode,discovery-mode", FLAG_STRING, &a->mode, false },
-                { "driver-root", FLAG_STRING, &a->driver_root, false },
-                { "dev-root", FLAG_STRING, &a->dev_root, false },
-                { "proc-root", FLAG_STRING, &a->proc_root, true },
-                { "sys-root", FLAG_STRING, &a->sys_root, true },
-                { "device-name-strategy,device-name-strategies", FLAG_LIST, &a->naming, false },
-                { "vendor,cdi-vendor", FLAG_STRING, &a->vendor, false },
-                { "class,cdi-class", FLAG_STRING, &a->class_, false },
-                { "no-all-device", FLAG_BOOL, &a->no_all_device, false },
-                { "nvidia-cdi-hook-path,nvidia-ctk-path", FLAG_STRING, &a->hook_path, false },
-                { "ldconfig-path", FLAG_STRING, &a->ldconfig_path, false },
-                { "disable-hook,disable-hooks", FLAG_LIST, &a->disable_hooks, false },
-                { "enable-hook,enable-hooks", FLAG_LIST, &a->enable_hooks, false },
-                { "device-id,device-ids,device,devices", FLAG_LIST, &a->device_ids, false },
-                { "feature-flag,feature-flags", FLAG_LIST, &a->feature_flags, false },
-                { "library-search-path,library-search-paths", FLAG_LIST, &a->library_search_paths, false },
-                { "config-search-path,config-search-paths", FLAG_LIST, &a->config_search_paths, false },
-                { "help,h", FLAG_BOOL, &a->help, false },
-                { NULL, FLAG_BOOL, NULL, false },
+                { "output", &a->output, FLAG_STRING, false },
+                { "format", &a->format, FLAG_STRING, false },
+                { "mode,discovery-mode", &a->mode, FLAG_STRING, false },
+                { "driver-root", &a->driver_root, FLAG_STRING, false },
+                { "dev-root", &a->dev_root, FLAG_STRING, false },
+                { "proc-root", &a->proc_root, FLAG_STRING, true },
+                { "sys-root", &a->sys_root, FLAG_STRING, true },
+                { "device-name-strategy,device-name-strategies", &a->naming, FLAG_LIST, false },
+                { "vendor,cdi-vendor", &a->vendor, FLAG_STRING, false },
+                { "class,cdi-class", &a->class_, FLAG_STRING, false },
+                { "no-all-device", &a->no_all_device, FLAG_BOOL, false },
+                { "nvidia-cdi-hook-path,nvidia-ctk-path", &a->hook_path, FLAG_STRING, false },
+                { "ldconfig-path", &a->ldconfig_path, FLAG_STRING, false },
+                { "disable-hook,disable-hooks", &a->disable_hooks, FLAG_LIST, false },
+                { "enable-hook,enable-hooks", &a->enable_hooks, FLAG_LIST, false },
+                { "device-id,device-ids,device,devices", &a->device_ids, FLAG_LIST, false },
+                { "feature-flag,feature-flags", &a->feature_flags, FLAG_LIST, false },
+                { "library-search-path,library-search-paths", &a->library_search_paths, FLAG_LIST, false },
+                { "config-search-path,config-search-paths", &a->config_search_paths, FLAG_LIST, false },
+                { "help,h", &a->help, FLAG_BOOL, false },
+                { NULL, NULL, FLAG_BOOL, false },
         };
         _cleanup_strv_free_ char **rest = NULL;
         if (parse_flags(argc, argv, flags, &rest) != 0)
@@ -438,9 +438,9 @@ static int cmd_list(int argc, char **argv) {
         NvctError err = NVCT_ERROR_INIT;
         bool help = false;
         const Flag flags[] = {
-                { "spec-dir,spec-dirs", FLAG_LIST, &dirs_flag, false },
-                { "help,h", FLAG_BOOL, &help, false },
-                { NULL, FLAG_BOOL, NULL, false },
+                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST, false },
+                { "help,h", &help, FLAG_BOOL, false },
+                { NULL, NULL, FLAG_BOOL, false },
         };
         if (parse_flags(argc, argv, flags, &rest) != 0)
                 return 1;
@@ -466,9 +466,9 @@ static int cmd_validate(int argc, char **argv) {
         NvctError err = NVCT_ERROR_INIT;
         bool help = false, bad = false;
         const Flag flags[] = {
-                { "spec-dir,spec-dirs", FLAG_LIST, &dirs_flag, false },
-                { "help,h", FLAG_BOOL, &help, false },
-                { NULL, FLAG_BOOL, NULL, false },
+                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST, false },
+                { "help,h", &help, FLAG_BOOL, false },
+                { NULL, NULL, FLAG_BOOL, false },
         };
         if (parse_flags(argc, argv, flags, &files) != 0)
                 return 1;
@@ -526,14 +526,14 @@ static int cmd_transform(int argc, char **argv) {
         bool help = false;
         size_t len = 0;
         const Flag flags[] = {
-                { "from", FLAG_STRING, &from, false },
-                { "to", FLAG_STRING, &to, false },
-                { "relative-to", FLAG_STRING, &relative, false },
-                { "input", FLAG_STRING, &input, false },
-                { "output", FLAG_STRING, &output, false },
-                { "format", FLAG_STRING, &format, false },
-                { "help,h", FLAG_BOOL, &help, false },
-                { NULL, FLAG_BOOL, NULL, false },
+                { "from", &from, FLAG_STRING, false },
+                { "to", &to, FLAG_STRING, false },
+                { "relative-to", &relative, FLAG_STRING, false },
+                { "input", &input, FLAG_STRING, false },
+                { "output", &output, FLAG_STRING, false },
+                { "format", &format, FLAG_STRING, false },
+                { "help,h", &help, FLAG_BOOL, false },
+                { NULL, NULL, FLAG_BOOL, false },
         };
         if (argc < 2 || !streq(argv[1], "root"))
                 return failx("usage: nvidia-ctk cdi transform root --from DIR --to DIR [--relative-to host|container] "
@@ -570,7 +570,7 @@ static int cmd_transform(int argc, char **argv) {
 /* ---------------------------------------------------------------- entry */
 
 static void cdi_usage(FILE *f) {
-        fputs("Usage: nvidia-ctk cdi COMMAND [options]\n\n"
+        (void) fputs("Usage: nvidia-ctk cdi COMMAND [options]\n\n"
               "Commands:\n"
               "   generate   Generate a CDI specification for NVIDIA devices\n"
               "   refresh    Regenerate the CDI specification when the driver changed\n"

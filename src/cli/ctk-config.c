@@ -30,16 +30,16 @@ static int config_failx(const char *fmt, ...) _printf_(1, 2);
 static int config_failx(const char *fmt, ...) {
         va_list ap;
 
-        fputs("nvidia-ctk config: ", stderr);
+        (void) fputs("nvidia-ctk config: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
         return 1;
 }
 
 static void usage(FILE *f) {
-        fputs("Usage: nvidia-ctk config [--config-file FILE] [--set KEY[=VALUE]]... [--in-place | --output FILE]\n"
+        (void) fputs("Usage: nvidia-ctk config [--config-file FILE] [--set KEY[=VALUE]]... [--in-place | --output FILE]\n"
               "       nvidia-ctk config default [--output FILE]\n"
               "\n"
               "Print or edit the NVIDIA Container Toolkit configuration, keeping its comments and order.\n"

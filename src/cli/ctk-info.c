@@ -24,6 +24,6 @@ int ctk_info_main(int argc, char **argv) {
                                              &path) >= 0)
                         printf("Config file:   %s\n", path);
         }
-        fflush(stdout);
+        (void) fflush(stdout);
         return nvct_info_main(argc, argv);
 }

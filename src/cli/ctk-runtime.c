@@ -42,16 +42,16 @@ typedef struct RuntimeArgs {
 static int fail(const char *fmt, ...) _printf_(1, 2);
 static int fail(const char *fmt, ...) {
         va_list ap;
-        fputs(PROG ": ", stderr);
+        (void) fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
         return 1;
 }
 
 static void usage(FILE *f) {
-        fputs("Usage: nvidia-ctk runtime configure [OPTIONS]\n"
+        (void) fputs("Usage: nvidia-ctk runtime configure [OPTIONS]\n"
               "\n"
               "Add the NVIDIA runtime to a container engine's configuration, or remove it again.\n"
               "  --runtime docker|containerd|crio   the engine (default docker)\n"
@@ -246,7 +246,7 @@ static int apply(const RuntimeArgs *a, const char *path, const char *old_text, c
                 _cleanup_free_ char *diff = NULL;
                 if (nvct_unified_diff(old_text, new_text, path, path, &diff) < 0)
                         return nvct_error_set(err, ENOMEM, "diff %s", path);
-                fputs(diff, stdout);
+                (void) fputs(diff, stdout);
                 return 0;
         }
         if (!new_text) {

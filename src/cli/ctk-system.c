@@ -32,16 +32,16 @@ typedef struct SystemArgs {
 static int fail(const char *fmt, ...) _printf_(1, 2);
 static int fail(const char *fmt, ...) {
         va_list ap;
-        fputs(PROG ": ", stderr);
+        (void) fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
         return 1;
 }
 
 static void usage(FILE *f) {
-        fputs("Usage: nvidia-ctk system COMMAND [OPTIONS]\n"
+        (void) fputs("Usage: nvidia-ctk system COMMAND [OPTIONS]\n"
               "\n"
               "  create-dev-char-symlinks   create /dev/char/MAJ:MIN links to the NVIDIA device nodes\n"
               "      --dev-char-path DIR      where to create them (default /dev/char) [$DEV_CHAR_PATH]\n"
@@ -124,11 +124,11 @@ static int parse_args(int argc, char **argv, SystemArgs *a) {
 
 _printf_(2, 3) static void log_stderr(void *userdata _unused_, const char *fmt, ...) {
         va_list ap;
-        fputs(PROG ": ", stderr);
+        (void) fputs(PROG ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
 }
 
 /* The path of target relative to directory dir; both absolute. */

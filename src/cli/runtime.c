@@ -37,7 +37,7 @@ static void json_escape(FILE *f, const char *s) {
                 else if (c < 0x20)
                         fprintf(f, "\\u%04x", c);
                 else
-                        fputc(c, f);
+                        (void) fputc(c, f);
         }
 }
 
@@ -45,7 +45,7 @@ void runtime_log(const char *level, const char *fmt, ...) {
         char msg[2048];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         if (streq(level, "error") || streq(level, "warning"))
                 log_warn("%s", msg);
@@ -63,15 +63,16 @@ void runtime_log(const char *level, const char *fmt, ...) {
         char ts[64];
         gettimeofday(&tv, NULL);
         gmtime_r(&tv.tv_sec, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+        (void) strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
         if (runtime_log_json) {
                 fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
                 json_escape(f, msg);
                 fprintf(f, "\",\"time\":\"%s.%06ldZ\"}\n", ts, (long) tv.tv_usec);
         } else
                 fprintf(f, "time=\"%sZ\" level=%s msg=\"%s\"\n", ts, level, msg);
-        fclose(f);
-        (void) !write(runtime_log_fd, line, len);
+        /* A failed flush leaves the memstream buffer incomplete: drop the line rather than log half of it. */
+        if (fclose(f) == 0)
+                (void) !write(runtime_log_fd, line, len);
         free(line);
 }
 

@@ -152,7 +152,7 @@ bool nvct_cdi_yaml_plain_is_string(const char *s) {
         if (str_in(s, specials))
                 return false;
         json_t *v = yaml_resolve(s);
-        bool is_string = v && json_is_string(v);
+        bool is_string = json_is_string(v);
         if (v)
                 json_decref(v);
         return is_string;
@@ -313,7 +313,7 @@ static int dec_fail(Dec *d, const char *fmt, ...) {
         char msg[512];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         return nvct_error_setx(d->err, EINVAL,
                                "failed to parse CDI Spec \"%s\": failed to unmarshal CDI Spec: error unmarshaling JSON: "

@@ -35,7 +35,7 @@ void inject_log(const Injector *in, const char *fmt, ...) {
         if (!in->target->log)
                 return;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        (void) vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         in->target->log(in->target->log_userdata, "%s", buf);
 }

@@ -28,7 +28,7 @@ static void klog(const NvctKmodOptions *o, const char *fmt, ...) {
         if (!o || !o->log)
                 return;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        (void) vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         o->log(o->log_userdata, "%s", buf);
 }

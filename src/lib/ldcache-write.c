@@ -158,7 +158,7 @@ static void update_log(Update *u, const char *fmt, ...) {
         if (!u->opts || !u->opts->log)
                 return;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         u->opts->log(u->opts->userdata, msg);
 }
@@ -168,7 +168,7 @@ static int unsupported(Update *u, const char *fmt, ...) {
         char msg[900];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         return nvct_error_setx(u->err, EOPNOTSUPP, "ld.so.cache: %s (the sandboxed ldconfig must do it)", msg);
 }

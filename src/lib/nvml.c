@@ -122,7 +122,7 @@ _printf_(2, 3) static void nvml_log(const NvctDiscoverOptions *opts, const char 
         char line[512];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(line, sizeof line, fmt, ap);
+        (void) vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
         opts->log(opts->log_userdata, "%s", line);
 }
@@ -642,8 +642,10 @@ int nvct_nvml_helper_main(int argc, char **argv) {
         }
         NvmlProgress *progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED, progress_fd, 0);
         NvmlAnswer *a = calloc(1, sizeof *a);
-        if (progress == MAP_FAILED || !a)
+        if (progress == MAP_FAILED || !a) {
+                free(a);
                 return 1;
+        }
         a->magic = NVML_ANSWER_MAGIC;
         a->size = sizeof *a;
         a->cuda_version = -1;

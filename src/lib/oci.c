@@ -203,9 +203,10 @@ int nvct_oci_spec_save(const NvctOciSpec *spec, NvctError *err) {
         _cleanup_free_ char *with_nl = malloc(len + 2);
         if (!with_nl)
                 return nvct_error_set(err, ENOMEM, "serialize %s", spec->path);
-        memcpy(with_nl, text, len);
+        memcpy(with_nl, text, len + 1);
         with_nl[len] = '\n';
-        return write_file_atomic(spec->path, with_nl, len + 1, mode, err);
+        with_nl[len + 1] = '\0';
+        return write_file_atomic_volatile(spec->path, with_nl, len + 1, mode, err);
 }
 
 static const char *base_name(const char *p) {

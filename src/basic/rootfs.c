@@ -183,7 +183,7 @@ static int step_up(int *cur, const struct stat *root_st) {
 }
 
 /* Follow the symlink open at link_fd: splice its target in front of what is left of the path. */
-static int follow_link(int root_fd, int link_fd, int *cur, char **todo, const char **p, unsigned *links) {
+static int follow_link(int root_fd, int link_fd, int *cur, char **rest, const char **p, unsigned *links) {
         char target[PATH_MAX];
 
         int r = refuse_magic_link(link_fd, *cur);
@@ -208,8 +208,8 @@ static int follow_link(int root_fd, int link_fd, int *cur, char **todo, const ch
         char *next = NULL;
         if (asprintf(&next, "%s%s", target, *p) < 0)
                 return -ENOMEM;
-        free(*todo);
-        *todo = next;
+        free(*rest);
+        *rest = next;
         *p = next;
         return 0;
 }
@@ -220,18 +220,18 @@ static int follow_link(int root_fd, int link_fd, int *cur, char **todo, const ch
  */
 static int walk(int root_fd, const struct stat *root_st, const char *path, unsigned flags, bool nofollow_ok,
                 int *ret_fd, int *ret_dir, char ret_name[static NAME_MAX + 1], bool *want_dir) {
-        _cleanup_free_ char *todo = strdup(path);
+        _cleanup_free_ char *rest = strdup(path);
         _cleanup_close_ int cur = -EBADF, res = -EBADF;
         unsigned links = 0;
         int r;
 
-        if (!todo)
+        if (!rest)
                 return -ENOMEM;
         cur = dup_fd(root_fd);
         if (cur < 0)
                 return cur;
         ret_name[0] = '\0';
-        for (const char *p = todo;;) {
+        for (const char *p = rest;;) {
                 p += strspn(p, "/");
                 if (*p == '\0')
                         break;
@@ -258,7 +258,7 @@ static int walk(int root_fd, const struct stat *root_st, const char *path, unsig
                 if (fstat(fd, &st) < 0)
                         return -errno;
                 if (S_ISLNK(st.st_mode) && !(last && !slash && (flags & ROOTFS_NOFOLLOW))) {
-                        r = follow_link(root_fd, fd, &cur, &todo, &p, &links);
+                        r = follow_link(root_fd, fd, &cur, &rest, &p, &links);
                         if (r < 0)
                                 return r;
                         continue;

@@ -191,6 +191,8 @@ int nvct_procfs_parse_gpu_information(const char *text, NvctProcGpuInfo *ret, Nv
                                 return nvct_error_setx(err, EBADMSG, "invalid GPU UUID");
                         memcpy(info.uuid, val, vlen);
                         info.uuid[vlen] = '\0';
+                        /* the prefix is matched case-insensitively; stored as NVML and nvidia-smi spell it */
+                        memcpy(info.uuid, "GPU-", 4);
                         have_uuid = true;
                 } else if (key_is(key, klen, "Bus Location") && !have_bus) {
                         char tmp[32];

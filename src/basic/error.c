@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The analysis-only wrappers in error.h must not rename the definitions below. */
+#define NVCT_ERROR_IMPL
 #include "error.h"
 
 static int abs_errno(int r) {
@@ -40,6 +42,7 @@ int nvct_error_setx(NvctError *err, int r, const char *fmt, ...) {
 }
 
 int nvct_error_prefix(NvctError *err, int r, const char *fmt, ...) {
+        // cppcheck-suppress ctunullpointer ; sizeof does not evaluate err, and NULL is handled just below
         char prefix[512], old[sizeof(err->msg)];
         va_list ap;
 

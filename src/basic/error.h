@@ -24,6 +24,19 @@ int nvct_error_setx(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
 /* Prepend "<prefix>: " to an existing message. Returns -err->code (or r when unset). */
 int nvct_error_prefix(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
 void nvct_error_clear(NvctError *err);
+
+#if defined(__clang_analyzer__) && !defined(NVCT_ERROR_IMPL)
+/* The analyzer sees one file at a time and cannot know these always return < 0; without this every error return
+ * reads as a possible success with its outputs unset. Analysis builds only: the value is the same. */
+#define NVCT_ERROR_NEGATIVE_(call)                                                                                     \
+        ({                                                                                                             \
+                int _neg = (call);                                                                                     \
+                _neg < 0 ? _neg : -EIO;                                                                                \
+        })
+#define nvct_error_set(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_set)(err, r, __VA_ARGS__))
+#define nvct_error_setx(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_setx)(err, r, __VA_ARGS__))
+#define nvct_error_prefix(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_prefix)(err, r, __VA_ARGS__))
+#endif
 static inline bool nvct_error_isset(const NvctError *err) {
         return err && err->code != 0;
 }

@@ -7,14 +7,6 @@
 
 #include "strv.h"
 
-size_t strv_length(char *const *l) {
-        size_t n = 0;
-        if (l)
-                while (l[n])
-                        n++;
-        return n;
-}
-
 char **strv_free(char **l) {
         if (l) {
                 for (char **p = l; *p; p++)

@@ -9,7 +9,14 @@
 /* NULL-terminated arrays of owned strings. */
 typedef char **Strv;
 
-size_t strv_length(char *const *l);
+/* Inline so that the static analyzers see that NULL has length 0. */
+static inline size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
 char **strv_free(char **l);
 static inline void strv_freep(char ***l) {
         strv_free(*l);

@@ -347,7 +347,8 @@ int toml_remove(TomlDoc *doc, const char *const *cpath, NvctError *err) {
                         return nvct_error_set(err, ENOMEM, "edit %s", doc->filename);
                 rs[nr++] = g;
         }
-        qsort(rs, nr, sizeof(Range), range_cmp);
+        if (nr > 0) /* qsort wants a non-NULL base even for zero elements, and rs is NULL then */
+                qsort(rs, nr, sizeof(Range), range_cmp);
         _cleanup_buf_ Buf t = BUF_INIT;
         size_t pos = 0;
         for (size_t i = 0; i < nr; i++) {

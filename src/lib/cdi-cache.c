@@ -122,6 +122,7 @@ static int refresh(NvctCdiCache *c, NvctError *err) {
 }
 
 static int push_spec(NvctCdiCache *c, NvctCdiSpec *spec) {
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of spec pointers, so the element is the pointer
         NvctCdiSpec **n = realloc(c->specs, (c->n_specs + 1) * sizeof(*n));
         if (!n) {
                 nvct_cdi_spec_free(spec);

@@ -212,7 +212,7 @@ static int common_edits(Gen *g) {
         if (r < 0)
                 return r;
         _cleanup_free_ char *cuda_dir = libcuda_dir(p);
-        if (cuda_dir && (r = strv_extendf(&e->env, "NVIDIA_CTK_LIBCUDA_DIR=%s", cuda_dir)) < 0)
+        if (cuda_dir && strv_extendf(&e->env, "NVIDIA_CTK_LIBCUDA_DIR=%s", cuda_dir) < 0)
                 return nvct_error_set(g->err, ENOMEM, "env");
         /* keeps the legacy hook from injecting a second time */
         if (nvct_cdi_edits_add_env(e, "NVIDIA_VISIBLE_DEVICES=void") < 0)

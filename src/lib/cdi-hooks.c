@@ -383,7 +383,7 @@ int nvct_hook_compat_is_newer(int root_fd, const char *dir, const char *host_dri
         DIR *d = fdopendir(fd);
         if (!d)
                 return nvct_error_set(err, errno, "rootfs %s", dir);
-        fd = -EBADF;
+        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         for (unsigned scanned = 0; scanned < NVCT_HOOK_COMPAT_SCAN_MAX && (de = readdir(dp)); scanned++) {
@@ -538,7 +538,7 @@ int nvct_hook_gpu_minor_mask(int root_fd, uint64_t *ret, NvctError *err) {
         DIR *d = fdopendir(fd);
         if (!d)
                 return nvct_error_set(err, errno, "container /dev");
-        fd = -EBADF;
+        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         for (unsigned scanned = 0; scanned < NVCT_HOOK_DEV_SCAN_MAX && (de = readdir(dp)); scanned++) {

@@ -311,12 +311,13 @@ static int try_library(Ctx *c, const char *value, size_t rule, NvctFileKind kind
                 nvct_elf_info_done(&info);
                 return 0;
         }
+        char *soname = TAKE_PTR(info.soname);
         *ret = (NvctFile) {
                 .kind = kind,
                 .caps = library_rules[rule].caps,
                 .path = strdup(f.rel),
                 .host_path = strdup(f.host),
-                .soname = TAKE_PTR(info.soname),
+                .soname = soname,
         };
         nvct_elf_info_done(&info);
         if (!ret->path || !ret->host_path) {

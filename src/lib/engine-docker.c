@@ -141,7 +141,7 @@ static int docker_revert_one(json_t *root, const NvctUndoEdit *e) {
         size_t n = strv_length(e->path);
         json_t *objs[DOCKER_MAX_DEPTH + 1];
 
-        if (n > DOCKER_MAX_DEPTH)
+        if (n == 0 || n > DOCKER_MAX_DEPTH)
                 return 0;
         objs[0] = root;
         for (size_t i = 0; i + 1 < n; i++) {

@@ -69,7 +69,7 @@ static int find_compat_dir(int root_fd, const char *driver_version, char *ret, s
         DIR *d = fdopendir(fd);
         if (!d)
                 return 0;
-        fd = -EBADF;
+        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         unsigned scanned = 0;

@@ -409,7 +409,7 @@ int nvct_plan_compute(const NvctPlanInput *in, NvctPlan **ret, NvctError *err) {
                 r = plan_files(&c);
         if (r >= 0)
                 r = plan_ldconfig_dirs(&c);
-        lib_dirs = c.lib_dirs_used;
+        lib_dirs = c.lib_dirs_used; // NOLINT(clang-analyzer-deadcode.DeadStores): freed by its _cleanup_strv_free_
         if (r < 0)
                 return nvct_error_isset(err) ? r : nvct_error_set(err, r, "plan");
         *ret = TAKE_PTR(p);

@@ -333,6 +333,7 @@ static int select_from_annotations(Ctx *c, char ***tokens, char **keys) {
         static char *const default_prefixes[] = { (char *) "cdi.k8s.io/", NULL };
         char *const *prefixes = c->policy->annotation_prefixes ?: (char **) default_prefixes;
         const NvctImage *img = c->image;
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of annotation pointers, so the element is the pointer
         _cleanup_free_ const NvctImageAnnotation **hits = calloc(img->n_annotations + 1, sizeof(*hits));
         _cleanup_buf_ Buf desc = BUF_INIT;
         size_t n = 0;
@@ -349,6 +350,7 @@ static int select_from_annotations(Ctx *c, char ***tokens, char **keys) {
                                 break;
                         }
         }
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): sorting the pointers, not the annotations
         qsort(hits, n, sizeof(*hits), key_compare);
         for (size_t i = 0; i < n; i++) {
                 char q[NVCT_TOKEN_QUOTE_BUF];
@@ -583,7 +585,7 @@ static int mount_requests(Ctx *c) {
                 _cleanup_free_ char *dst = path_clean(m->destination);
                 if (!src || !dst)
                         return oom(c->err);
-                if (!streq(src, "/dev/null") || !strneq(dst, NVCT_REQUEST_VOLUME_ROOT, root_n) || dst[root_n] != '/')
+                if (!streq(src, "/dev/null") || !strneq(dst, NVCT_REQUEST_VOLUME_ROOT "/", root_n + 1))
                         continue;
                 if (strv_contains(seen, dst))
                         continue;
@@ -800,7 +802,7 @@ static int parse_requires(Ctx *c) {
         if (!c->legacy_image)
                 return 0;
         r = env_get(c, ENV_CUDA_VERSION, &v);
-        if (r < 0)
+        if (r <= 0) /* a legacy image has CUDA_VERSION set, so 0 (unset) does not happen here */
                 return r;
         _cleanup_free_ char *mm = cuda_major_minor(v);
         if (!mm) {

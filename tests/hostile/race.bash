@@ -20,11 +20,17 @@ race_mode() { # MODE SECONDS
         local end=$((SECONDS + ${secs%.*})) wrap=()
         [ "$mode" = no-openat2 ] && wrap=("$B/no-openat2")
         while [ $SECONDS -lt $end ]; do
+                # Every 8th try the swappers are frozen for one configure: the layout is then whatever the last
+                # exchanges left (each pair back in place half the time), so the success path is exercised too
+                # and "0 escapes" is not merely "every configure was refused".
+                local calm=$(( iters % 8 == 7 ))
+                [ $calm = 1 ] && kill -STOP "${pids[@]}" 2>/dev/null
                 start_container "$R" noproc
                 OUT=$("$B/hostile-run" --timeout 20000 -- "${wrap[@]}" "$NVCT" cli --root="$SIM" --proc-root="$SIM/proc" \
                         --dev-root="$SIM" --sys-root="$SIM/sys" configure --pid="$CPID" --no-cgroups --device=0 \
                         --compute --utility --ldconfig="@$B/ldprobe" "$R" 2>&1)
                 RC=$?
+                [ $calm = 1 ] && kill -CONT "${pids[@]}" 2>/dev/null
                 stop_container
                 iters=$((iters + 1))
                 case $RC in

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include "macros.h"
@@ -25,17 +26,30 @@ int nvct_error_setx(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
 int nvct_error_prefix(NvctError *err, int r, const char *fmt, ...) _printf_(3, 4);
 void nvct_error_clear(NvctError *err);
 
-#if defined(__clang_analyzer__) && !defined(NVCT_ERROR_IMPL)
-/* The analyzer sees one file at a time and cannot know these always return < 0; without this every error return
- * reads as a possible success with its outputs unset. Analysis builds only: the value is the same. */
-#define NVCT_ERROR_NEGATIVE_(call)                                                                                     \
+/* The analyzer sees one file at a time, does not inline variadic functions and stops inlining others once its budget
+ * for a path is spent, so it cannot always know that an error setter returns < 0; without this every error return
+ * reads as a possible success with its outputs unset. Wrap always-negative helpers that it reports in it. Analysis
+ * builds only: the value is the same. */
+#ifdef __clang_analyzer__
+#define NVCT_NEGATIVE(call)                                                                                            \
         ({                                                                                                             \
                 int _neg = (call);                                                                                     \
                 _neg < 0 ? _neg : -EIO;                                                                                \
         })
-#define nvct_error_set(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_set)(err, r, __VA_ARGS__))
-#define nvct_error_setx(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_setx)(err, r, __VA_ARGS__))
-#define nvct_error_prefix(err, r, ...) NVCT_ERROR_NEGATIVE_((nvct_error_prefix)(err, r, __VA_ARGS__))
+/* The same for variadic CLI helpers that print and return a non-zero exit status. */
+#define NVCT_NONZERO(call)                                                                                             \
+        ({                                                                                                             \
+                int _nz = (call);                                                                                      \
+                _nz != 0 ? _nz : 1;                                                                                    \
+        })
+#else
+#define NVCT_NEGATIVE(call) (call)
+#define NVCT_NONZERO(call) (call)
+#endif
+#if defined(__clang_analyzer__) && !defined(NVCT_ERROR_IMPL)
+#define nvct_error_set(err, r, ...) NVCT_NEGATIVE((nvct_error_set)(err, r, __VA_ARGS__))
+#define nvct_error_setx(err, r, ...) NVCT_NEGATIVE((nvct_error_setx)(err, r, __VA_ARGS__))
+#define nvct_error_prefix(err, r, ...) NVCT_NEGATIVE((nvct_error_prefix)(err, r, __VA_ARGS__))
 #endif
 static inline bool nvct_error_isset(const NvctError *err) {
         return err && err->code != 0;

@@ -42,6 +42,14 @@ static inline void closedirp(DIR **d) {
 }
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
+/* fdopendir that takes over *fd when it succeeds (*fd becomes -EBADF); when it fails *fd stays the caller's. */
+static inline DIR *fdopendir_take(int *fd) {
+        DIR *d = fdopendir(*fd);
+        if (d)
+                *fd = -EBADF;
+        return d;
+}
+
 /* Hand ownership out of a cleanup-scoped variable. */
 #define TAKE_PTR(p)                                                                                                    \
         ({                                                                                                             \

@@ -53,11 +53,15 @@ static TomlValue *innermost_inline(TomlValue *v) {
 /* The keys leading from anc down to v (both tables on one branch), formatted and joined by '.'. */
 static int rel_path(const TomlValue *anc, const TomlValue *v, Buf *out) {
         _cleanup_strv_free_ char **parts = NULL;
+        size_t n = 0;
 
         for (; v && v != anc; v = v->parent)
-                if (v->key && strv_extend(&parts, v->key) < 0)
-                        return -ENOMEM;
-        for (size_t i = strv_length(parts); i > 0; i--) {
+                if (v->key) {
+                        if (strv_extend(&parts, v->key) < 0)
+                                return -ENOMEM;
+                        n++;
+                }
+        for (size_t i = n; i > 0; i--) {
                 _cleanup_free_ char *k = toml_format_key(parts[i - 1]);
                 if (!k)
                         return -ENOMEM;

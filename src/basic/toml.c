@@ -62,6 +62,7 @@ static int perr_at(Parser *p, size_t off, const char *fmt, ...) {
         offset_position(p->s, p->len, off, &line, &col);
         return nvct_error_setx(p->err, EINVAL, "%s:%u:%u: %s", p->doc->filename, line, col, msg);
 }
+#define perr_at(p, off, ...) NVCT_NEGATIVE((perr_at)(p, off, __VA_ARGS__))
 #define perr(p, ...) perr_at((p), (p)->pos, __VA_ARGS__)
 #define oom(p) nvct_error_set((p)->err, ENOMEM, "parse %s", (p)->doc->filename)
 

@@ -84,6 +84,7 @@ static int usage_error(const char *fmt, ...) {
         fprintf(stderr, "\nTry `%s --help' or `%s --usage' for more information.\n", CLI_PROG, CLI_PROG);
         return EX_USAGE;
 }
+#define usage_error(...) NVCT_NONZERO((usage_error)(__VA_ARGS__))
 
 /* One of UID or GID: a number or a name. */
 static int parse_id(const char *s, bool group, unsigned long *ret, gid_t *ret_primary) {

@@ -32,6 +32,7 @@ static int failx(const char *fmt, ...) {
         (void) fputc('\n', stderr);
         return 1;
 }
+#define failx(...) NVCT_NONZERO((failx)(__VA_ARGS__))
 
 static int fail(const NvctError *err) {
         return failx("%s", err->msg);

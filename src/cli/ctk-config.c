@@ -37,6 +37,7 @@ static int config_failx(const char *fmt, ...) {
         (void) fputc('\n', stderr);
         return 1;
 }
+#define config_failx(...) NVCT_NONZERO((config_failx)(__VA_ARGS__))
 
 static void usage(FILE *f) {
         (void) fputs("Usage: nvidia-ctk config [--config-file FILE] [--set KEY[=VALUE]]... [--in-place | --output FILE]\n"

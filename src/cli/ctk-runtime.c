@@ -49,6 +49,7 @@ static int fail(const char *fmt, ...) {
         (void) fputc('\n', stderr);
         return 1;
 }
+#define fail(...) NVCT_NONZERO((fail)(__VA_ARGS__))
 
 static void usage(FILE *f) {
         (void) fputs("Usage: nvidia-ctk runtime configure [OPTIONS]\n"

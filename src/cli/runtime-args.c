@@ -20,7 +20,7 @@ void runtime_args_parse(int argc, char **argv, RuntimeArgs *ret) {
         RuntimeArgs r = { 0 };
         bool seen_command = false;
 
-        for (int i = 1; i < argc; i++) {
+        for (int i = 1; i < argc && argv[i]; i++) {
                 const char *a = argv[i];
                 const char *next = i + 1 < argc ? argv[i + 1] : NULL;
                 if (streq(a, "--bundle") || streq(a, "-b") || streq(a, "-bundle")) {

@@ -380,10 +380,9 @@ int nvct_hook_compat_is_newer(int root_fd, const char *dir, const char *host_dri
                                              &probe);
         if (fd < 0)
                 return 0; /* no compat directory (or not one we may enter): nothing to prefer */
-        DIR *d = fdopendir(fd);
+        DIR *d = fdopendir_take(&fd);
         if (!d)
                 return nvct_error_set(err, errno, "rootfs %s", dir);
-        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         for (unsigned scanned = 0; scanned < NVCT_HOOK_COMPAT_SCAN_MAX && (de = readdir(dp)); scanned++) {
@@ -535,10 +534,9 @@ int nvct_hook_gpu_minor_mask(int root_fd, uint64_t *ret, NvctError *err) {
                 return 0;
         if (fd < 0)
                 return nvct_error_setx(err, -fd, "%s", probe.msg);
-        DIR *d = fdopendir(fd);
+        DIR *d = fdopendir_take(&fd);
         if (!d)
                 return nvct_error_set(err, errno, "container /dev");
-        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         for (unsigned scanned = 0; scanned < NVCT_HOOK_DEV_SCAN_MAX && (de = readdir(dp)); scanned++) {

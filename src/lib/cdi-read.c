@@ -320,6 +320,7 @@ static int dec_fail(Dec *d, const char *fmt, ...) {
                                "while decoding JSON: json: %s",
                                d->what, msg);
 }
+#define dec_fail(d, ...) NVCT_NEGATIVE((dec_fail)(d, __VA_ARGS__))
 
 static const char *json_kind(const json_t *v) {
         switch (json_typeof(v)) {

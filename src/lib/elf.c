@@ -100,6 +100,7 @@ static int range_error(const Elf *e, const char *field, uint64_t off, uint64_t l
                                "%s: %s at offset 0x%" PRIx64 " (%" PRIu64 " bytes) past end of file (size %" PRIu64 ")",
                                e->what, field, off, len, e->size);
 }
+#define range_error(...) NVCT_NEGATIVE((range_error)(__VA_ARGS__))
 
 static int elf_read(const Elf *e, uint64_t off, size_t len, void *dst, const char *field) {
         if (!range_ok(e, off, len))
@@ -202,15 +203,11 @@ static int load_headers(Elf *e, uint16_t *ret_type, uint16_t *ret_machine) {
                 size_t min = e->is64 ? SHDR64_SIZE : SHDR32_SIZE;
                 if (shnum == 0) {
                         /* Extended numbering: the real count is in section 0's sh_size. */
-                        r = load_table(e, shoff, 1, shentsize, min, "section header table", &e->shdrs);
+                        unsigned char s0[SHDR64_SIZE];
+                        r = elf_read(e, shoff, min, s0, "section header table");
                         if (r < 0)
                                 return r;
-                        e->shentsize = shentsize;
-                        Section s0;
-                        section_get(e, 0, &s0);
-                        shnum = s0.size;
-                        free(e->shdrs);
-                        e->shdrs = NULL;
+                        shnum = getword(e, s0 + (e->is64 ? 32 : 20));
                 }
                 if (shnum > 0) {
                         r = load_table(e, shoff, shnum, shentsize, min, "section header table", &e->shdrs);

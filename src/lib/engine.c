@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -295,23 +296,24 @@ int nvct_toml_set(TomlDoc *doc, const char *const *path, const char *text, json_
         return 1;
 }
 
-static int copy_table(TomlDoc *doc, char ***dst, const TomlValue *src, json_t *undo, NvctError *err) {
+/* *dst holds n keys: the destination path of src, extended by one key per level on the way down. */
+static int copy_table(TomlDoc *doc, char ***dst, size_t n, const TomlValue *src, json_t *undo, NvctError *err) {
         int changed = 0, r;
 
         for (size_t i = 0; i < toml_table_size(src); i++) {
                 const TomlValue *v = toml_table_value_at(src, i);
                 if (strv_extend(dst, toml_table_key_at(src, i)) < 0)
                         return nvct_error_set(err, ENOMEM, "copy table");
+                assert(*dst); /* for the analyzer, which cannot see into strv_extend */
                 if (toml_value_type(v) == TOML_TABLE)
-                        r = copy_table(doc, dst, v, undo, err);
+                        r = copy_table(doc, dst, n + 1, v, undo, err);
                 else {
                         _cleanup_free_ char *t = nvct_toml_value_text(v);
                         r = t ? nvct_toml_set(doc, (const char *const *) *dst, t, undo, err) :
                                 nvct_error_set(err, ENOMEM, "copy table");
                 }
-                size_t n = strv_length(*dst);
-                free((*dst)[n - 1]);
-                (*dst)[n - 1] = NULL;
+                free((*dst)[n]);
+                (*dst)[n] = NULL;
                 if (r < 0)
                         return r;
                 changed |= r;
@@ -332,7 +334,7 @@ int nvct_toml_copy_table(TomlDoc *doc, const char *const *dst_path, const TomlDo
         if (r < 0)
                 return r;
         const TomlValue *t = toml_get(snap, src_path);
-        return nvct_toml_is_table(t) ? copy_table(doc, &dst, t, undo, err) : 0;
+        return nvct_toml_is_table(t) ? copy_table(doc, &dst, strv_length(dst), t, undo, err) : 0;
 }
 
 static int prune_parents(TomlDoc *doc, char **path, unsigned parents, NvctError *err) {
@@ -556,6 +558,8 @@ static int diff_ops(const Lines *a, const Lines *b, char **ret, size_t *ret_n) {
 }
 
 static void emit_line(Buf *out, char tag, const Lines *l, size_t i) {
+        /* diff_ops emits exactly a->n '=' or '-' and b->n '=' or '+', so i never runs past the side it indexes */
+        assert(i < l->n);
         buf_printf(out, "%c%.*s", tag, (int) l->len[i], l->p[i]);
         if (i + 1 == l->n && l->no_eol)
                 buf_puts(out, "\n\\ No newline at end of file\n");

@@ -66,10 +66,9 @@ static int find_compat_dir(int root_fd, const char *driver_version, char *ret, s
         _cleanup_close_ int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0, &ignored);
         if (fd < 0)
                 return 0;
-        DIR *d = fdopendir(fd);
+        DIR *d = fdopendir_take(&fd);
         if (!d)
                 return 0;
-        fd = -EBADF; // NOLINT(clang-analyzer-deadcode.DeadStores): read by the _cleanup_close_ at scope exit
         _cleanup_closedir_ DIR *dp = d;
         struct dirent *de;
         unsigned scanned = 0;

@@ -172,6 +172,7 @@ static int unsupported(Update *u, const char *fmt, ...) {
         va_end(ap);
         return nvct_error_setx(u->err, EOPNOTSUPP, "ld.so.cache: %s (the sandboxed ldconfig must do it)", msg);
 }
+#define unsupported(u, ...) NVCT_NEGATIVE((unsupported)(u, __VA_ARGS__))
 
 static int entries_grow(Update *u, Entry **ret) {
         if (u->n_entries == u->cap_entries) {

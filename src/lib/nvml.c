@@ -170,7 +170,7 @@ int nvct_nvml_open_library(const NvctRoots *roots, const NvctDriver *drv, char *
         _cleanup_free_ char *path = NULL;
         int fd = -EBADF;
 
-        for (size_t i = 0; drv && i < drv->n_files && fd < 0; i++) {
+        for (size_t i = 0; i < drv->n_files && fd < 0; i++) {
                 const NvctFile *f = &drv->files[i];
                 if (!nvml_is_listed_lib(f))
                         continue;
@@ -187,7 +187,7 @@ int nvct_nvml_open_library(const NvctRoots *roots, const NvctDriver *drv, char *
                 int r = rootfs_open_root(root, &root_fd, err);
                 if (r < 0)
                         return nvct_error_prefix(err, r, "locate NVML");
-                for (char **d = drv ? drv->lib_dirs : NULL; d && *d && fd < 0; d++)
+                for (char **d = drv->lib_dirs; d && *d && fd < 0; d++)
                         fd = nvml_open_in_root(root_fd, *d, &path);
                 for (size_t i = 0; i < ELEMENTSOF(nvml_std_dirs) && fd < 0; i++)
                         fd = nvml_open_in_root(root_fd, nvml_std_dirs[i], &path);
@@ -1224,7 +1224,7 @@ int nvct_cuda_version_cached(const NvctRoots *roots, const NvctDiscoverOptions *
         int r = cuda_cache_key(roots, drv, fd, &key);
         if (r < 0)
                 nvml_log(opts, "CUDA version cache unusable: %s", strerror(-r));
-        else {
+        else if (key) {
                 _cleanup_close_ int dir_fd = cuda_cache_open_dir(dir, false);
                 char version[sizeof drv->cuda_version];
                 if (dir_fd >= 0 && cuda_cache_lookup(dir_fd, key, version, sizeof version) > 0) {

@@ -372,7 +372,6 @@ static int plan_ldconfig_dirs(PlanCtx *c) {
 
 int nvct_plan_compute(const NvctPlanInput *in, NvctPlan **ret, NvctError *err) {
         _cleanup_plan_ NvctPlan *p = nvct_plan_new();
-        _cleanup_strv_free_ char **lib_dirs = NULL;
         int r;
 
         if (!p)
@@ -409,7 +408,7 @@ int nvct_plan_compute(const NvctPlanInput *in, NvctPlan **ret, NvctError *err) {
                 r = plan_files(&c);
         if (r >= 0)
                 r = plan_ldconfig_dirs(&c);
-        lib_dirs = c.lib_dirs_used; // NOLINT(clang-analyzer-deadcode.DeadStores): freed by its _cleanup_strv_free_
+        strv_free(c.lib_dirs_used); /* what is left when plan_ldconfig_dirs did not take it */
         if (r < 0)
                 return nvct_error_isset(err) ? r : nvct_error_set(err, r, "plan");
         *ret = TAKE_PTR(p);

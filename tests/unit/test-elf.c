@@ -306,6 +306,37 @@ static void test_hostile_fields(void **state) {
         assert_string_equal(err.msg, "h: unknown ELF class 9");
 }
 
+/* e_shnum 0 with the count in section 0's sh_size (the gABI's extended numbering), honest and forged. */
+static void test_extended_section_numbering(void **state) {
+        (void) state;
+        size_t len = 0;
+        NvctError err = NVCT_ERROR_INIT;
+        NvctElfInfo info;
+        _cleanup_free_ unsigned char *b = slurp("libtls.so", &len);
+        uint16_t num;
+        memcpy(&num, b + 60, 2);
+        assert_true(num > 0);
+        unsigned char *s0 = b + rd64(b + 40);
+        assert_int_equal(rd64(s0 + 32), 0);
+
+        memset(b + 60, 0, 2);
+        wr64(s0 + 32, num);
+        assert_int_equal(nvct_elf_parse(b, len, "x", &info, &err), 0);
+        assert_string_equal(info.soname, "libnvidia-tls.so.1");
+        assert_true(info.has_abi_tag);
+        nvct_elf_info_done(&info);
+
+        /* No count anywhere: no sections are read, and the program headers alone still give the SONAME. */
+        wr64(s0 + 32, 0);
+        assert_int_equal(nvct_elf_parse(b, len, "x", &info, &err), 0);
+        assert_string_equal(info.soname, "libnvidia-tls.so.1");
+        nvct_elf_info_done(&info);
+
+        wr64(s0 + 32, UINT64_MAX / 2);
+        assert_int_equal(nvct_elf_parse(b, len, "x", &info, &err), -EFBIG);
+        assert_non_null(strstr(err.msg, "x: section header table has"));
+}
+
 /* No truncation or corrupted byte may crash the reader or leave a multi-line message. */
 static void test_truncation_and_noise(void **state) {
         (void) state;
@@ -362,6 +393,7 @@ int main(void) {
                 cmocka_unit_test(test_note_alignment_8),
                 cmocka_unit_test(test_program_headers_only),
                 cmocka_unit_test(test_hostile_fields),
+                cmocka_unit_test(test_extended_section_numbering),
                 cmocka_unit_test(test_truncation_and_noise),
                 cmocka_unit_test(test_read_fd_refuses_non_regular),
         };

@@ -12,6 +12,7 @@ BUILD_DEPS = meson ninja-build pkg-config gcc clang libjansson-dev libyaml-dev l
 TEST_DEPS  = runc crun busybox-static jq util-linux iproute2 python3-jsonschema python3-yaml valgrind
 CLIENT_DEPS = podman catatonit docker.io containerd
 BENCH_DEPS = hyperfine gnuplot-nox
+LINT_DEPS  = clang-tidy cppcheck clang-tools
 
 .PHONY: all build deps test-deps check demo bench fuzz install deb lint clean stress
 
@@ -31,7 +32,7 @@ deps:
 	$(call apt_need,$(BUILD_DEPS))
 
 test-deps: deps
-	$(call apt_need,$(TEST_DEPS) $(CLIENT_DEPS))
+	$(call apt_need,$(TEST_DEPS) $(CLIENT_DEPS) $(LINT_DEPS))
 
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD) --prefix=$(PREFIX) >/dev/null
@@ -69,11 +70,7 @@ bench: test-deps build
 stress: test-deps build
 	NVCT_HOSTILE_RACE_SECONDS=$${NVCT_HOSTILE_RACE_SECONDS:-600} NVCT_BUILD=$(CURDIR)/$(BUILD) tests/run.sh hostile
 
-# Static analysis, deb: build
-	packaging/mkdeb.sh $(CURDIR)/$(BUILD) $(CURDIR)
-
-clean: clang-tidy (.clang-tidy), cppcheck and scan-build.
-LINT_DEPS = clang-tidy cppcheck clang-tools
+# Static analysis: clang-tidy (.clang-tidy), cppcheck and scan-build. make check runs it too.
 lint: deps
 	$(call apt_need,$(LINT_DEPS))
 	NVCT_BUILD=$(CURDIR)/$(BUILD) tools/lint.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Run every test: unit (cmocka, plain and ASan/UBSan builds), fuzz smoke runs, and integration scripts.
+# Run every test: unit (cmocka, plain and ASan/UBSan builds), static analysis (tools/lint.sh), fuzz smoke runs,
+# and integration scripts.
 # Each test prints one TAP line; the run ends with "N passed, N failed" and exits non-zero on any failure.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,6 +61,11 @@ run_fuzz() {
         done
 }
 
+run_lint() {
+        [ -n "$ONLY" ] && [[ lint != *$ONLY* ]] && return 0
+        NVCT_BUILD=$BUILD bash "$SRC/tools/lint.sh" | count lint
+}
+
 run_integration() {
         for t in "$SRC"/tests/integration/*.sh "$SRC"/tests/hostile/*.sh; do
                 [ -f "$t" ] || continue
@@ -77,6 +83,7 @@ run_integration() {
 
 run_unit "$BUILD" unit
 [ -d "$ASAN" ] && run_unit "$ASAN" asan
+run_lint
 run_fuzz
 run_integration
 

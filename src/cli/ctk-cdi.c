@@ -15,6 +15,7 @@
 #include "cdi-spec.h"
 #include "ctk.h"
 #include "fileio.h"
+#include "flags.h"
 #include "runtime.h"
 #include "settings.h"
 #include "strv.h"
@@ -38,71 +39,10 @@ static int fail(const NvctError *err) {
         return failx("%s", err->msg);
 }
 
-/* ---------------------------------------------------------------- flags (urfave/cli syntax) */
-
-typedef enum FlagKind { FLAG_STRING, FLAG_LIST, FLAG_BOOL } FlagKind;
-
-typedef struct Flag {
-        const char *names; /* "output,o": aliases */
-        void *dst;         /* const char **, char ***, bool * */
-        FlagKind kind;
-        bool hidden;
-} Flag;
-
-static bool flag_matches(const Flag *f, const char *name, size_t n) {
-        for (const char *p = f->names; *p;) {
-                size_t len = strcspn(p, ",");
-                if (len == n && strneq(p, name, n))
-                        return true;
-                p += len + (p[len] == ',');
-        }
-        return false;
-}
-
-/* Parse flags (interspersed with positional arguments, which go to *ret_args). */
+/* Flags in urfave/cli syntax (flags.h), interspersed with positional arguments, which go to *ret_args. */
 static int parse_flags(int argc, char **argv, const Flag *flags, char ***ret_args) {
-        bool done = false;
-        for (int i = 1; i < argc; i++) {
-                char *a = argv[i];
-                if (done || a[0] != '-' || streq(a, "-")) {
-                        if (strv_extend(ret_args, a) < 0)
-                                return failx("out of memory");
-                        continue;
-                }
-                if (streq(a, "--")) {
-                        done = true;
-                        continue;
-                }
-                const char *name = a + (a[1] == '-' ? 2 : 1), *eq = strchr(name, '=');
-                size_t n = eq ? (size_t) (eq - name) : strlen(name);
-                const Flag *f = NULL;
-                for (const Flag *k = flags; k->names && !f; k++)
-                        if (flag_matches(k, name, n))
-                                f = k;
-                if (!f)
-                        return failx("flag provided but not defined: -%.*s", (int) n, name);
-                const char *value = eq ? eq + 1 : NULL;
-                if (f->kind == FLAG_BOOL) {
-                        *(bool *) f->dst = !value || streq(value, "true") || streq(value, "1");
-                        continue;
-                }
-                if (!value) {
-                        if (i + 1 >= argc)
-                                return failx("flag needs an argument: %s", a);
-                        value = argv[++i];
-                }
-                if (f->kind == FLAG_STRING)
-                        *(const char **) f->dst = value;
-                else {
-                        _cleanup_strv_free_ char **parts = NULL;
-                        if (strv_split(value, ",", true, &parts) < 0)
-                                return failx("out of memory");
-                        for (char **p = parts; *p; p++)
-                                if (strv_extend((char ***) f->dst, *p) < 0)
-                                        return failx("out of memory");
-                }
-        }
-        return 0;
+        NvctError err = NVCT_ERROR_INIT;
+        return flags_parse(argc - 1, argv + 1, flags, ret_args, &err) < 0 ? fail(&err) : 0;
 }
 
 static const char *env_or(const char *var, const char *fallback) {
@@ -152,27 +92,27 @@ static void generate_usage(const char *cmd) {
 
 static int parse_generate(int argc, char **argv, GenArgs *a) {
         const Flag flags[] = {
-                { "output", &a->output, FLAG_STRING, false },
-                { "format", &a->format, FLAG_STRING, false },
-                { "mode,discovery-mode", &a->mode, FLAG_STRING, false },
-                { "driver-root", &a->driver_root, FLAG_STRING, false },
-                { "dev-root", &a->dev_root, FLAG_STRING, false },
-                { "proc-root", &a->proc_root, FLAG_STRING, true },
-                { "sys-root", &a->sys_root, FLAG_STRING, true },
-                { "device-name-strategy,device-name-strategies", &a->naming, FLAG_LIST, false },
-                { "vendor,cdi-vendor", &a->vendor, FLAG_STRING, false },
-                { "class,cdi-class", &a->class_, FLAG_STRING, false },
-                { "no-all-device", &a->no_all_device, FLAG_BOOL, false },
-                { "nvidia-cdi-hook-path,nvidia-ctk-path", &a->hook_path, FLAG_STRING, false },
-                { "ldconfig-path", &a->ldconfig_path, FLAG_STRING, false },
-                { "disable-hook,disable-hooks", &a->disable_hooks, FLAG_LIST, false },
-                { "enable-hook,enable-hooks", &a->enable_hooks, FLAG_LIST, false },
-                { "device-id,device-ids,device,devices", &a->device_ids, FLAG_LIST, false },
-                { "feature-flag,feature-flags", &a->feature_flags, FLAG_LIST, false },
-                { "library-search-path,library-search-paths", &a->library_search_paths, FLAG_LIST, false },
-                { "config-search-path,config-search-paths", &a->config_search_paths, FLAG_LIST, false },
-                { "help,h", &a->help, FLAG_BOOL, false },
-                { NULL, NULL, FLAG_BOOL, false },
+                { "output", &a->output, FLAG_STRING },
+                { "format", &a->format, FLAG_STRING },
+                { "mode,discovery-mode", &a->mode, FLAG_STRING },
+                { "driver-root", &a->driver_root, FLAG_STRING },
+                { "dev-root", &a->dev_root, FLAG_STRING },
+                { "proc-root", &a->proc_root, FLAG_STRING },
+                { "sys-root", &a->sys_root, FLAG_STRING },
+                { "device-name-strategy,device-name-strategies", &a->naming, FLAG_LIST },
+                { "vendor,cdi-vendor", &a->vendor, FLAG_STRING },
+                { "class,cdi-class", &a->class_, FLAG_STRING },
+                { "no-all-device", &a->no_all_device, FLAG_BOOL },
+                { "nvidia-cdi-hook-path,nvidia-ctk-path", &a->hook_path, FLAG_STRING },
+                { "ldconfig-path", &a->ldconfig_path, FLAG_STRING },
+                { "disable-hook,disable-hooks", &a->disable_hooks, FLAG_LIST },
+                { "enable-hook,enable-hooks", &a->enable_hooks, FLAG_LIST },
+                { "device-id,device-ids,device,devices", &a->device_ids, FLAG_LIST },
+                { "feature-flag,feature-flags", &a->feature_flags, FLAG_LIST },
+                { "library-search-path,library-search-paths", &a->library_search_paths, FLAG_LIST },
+                { "config-search-path,config-search-paths", &a->config_search_paths, FLAG_LIST },
+                { "help,h", &a->help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
         _cleanup_strv_free_ char **rest = NULL;
         if (parse_flags(argc, argv, flags, &rest) != 0)
@@ -439,9 +379,9 @@ static int cmd_list(int argc, char **argv) {
         NvctError err = NVCT_ERROR_INIT;
         bool help = false;
         const Flag flags[] = {
-                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST, false },
-                { "help,h", &help, FLAG_BOOL, false },
-                { NULL, NULL, FLAG_BOOL, false },
+                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
         if (parse_flags(argc, argv, flags, &rest) != 0)
                 return 1;
@@ -467,9 +407,9 @@ static int cmd_validate(int argc, char **argv) {
         NvctError err = NVCT_ERROR_INIT;
         bool help = false, bad = false;
         const Flag flags[] = {
-                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST, false },
-                { "help,h", &help, FLAG_BOOL, false },
-                { NULL, NULL, FLAG_BOOL, false },
+                { "spec-dir,spec-dirs", &dirs_flag, FLAG_LIST },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
         if (parse_flags(argc, argv, flags, &files) != 0)
                 return 1;
@@ -527,14 +467,14 @@ static int cmd_transform(int argc, char **argv) {
         bool help = false;
         size_t len = 0;
         const Flag flags[] = {
-                { "from", &from, FLAG_STRING, false },
-                { "to", &to, FLAG_STRING, false },
-                { "relative-to", &relative, FLAG_STRING, false },
-                { "input", &input, FLAG_STRING, false },
-                { "output", &output, FLAG_STRING, false },
-                { "format", &format, FLAG_STRING, false },
-                { "help,h", &help, FLAG_BOOL, false },
-                { NULL, NULL, FLAG_BOOL, false },
+                { "from", &from, FLAG_STRING },
+                { "to", &to, FLAG_STRING },
+                { "relative-to", &relative, FLAG_STRING },
+                { "input", &input, FLAG_STRING },
+                { "output", &output, FLAG_STRING },
+                { "format", &format, FLAG_STRING },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
         if (argc < 2 || !streq(argv[1], "root"))
                 return failx("usage: nvidia-ctk cdi transform root --from DIR --to DIR [--relative-to host|container] "

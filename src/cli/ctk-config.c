@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ctk-config.h"
 #include "fileio.h"
+#include "flags.h"
 #include "strv.h"
 #include "toml.h"
 
@@ -18,7 +19,7 @@ typedef struct ConfigArgs {
         const char *list_separators;
         bool in_place;
         const char *output;
-        const char *subcommand;
+        char **args; /* positional: the subcommand */
 } ConfigArgs;
 
 static int config_fail(const NvctError *err) {
@@ -54,86 +55,27 @@ static void usage(FILE *f) {
               f);
 }
 
-/* Go's flag syntax: -name, --name, -name=value, --name value. */
-static bool flag_is(const char *arg, const char *const *names, const char **ret_inline) {
-        const char *a = arg + (arg[1] == '-' ? 2 : 1);
-        size_t n = strcspn(a, "=");
-        for (size_t i = 0; names[i]; i++)
-                if (strlen(names[i]) == n && strneq(a, names[i], n)) {
-                        *ret_inline = a[n] == '=' ? a + n + 1 : NULL;
-                        return true;
-                }
-        return false;
-}
-
-static int parse_bool(const char *s, bool *ret) {
-        static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-        static const char *const no[] = { "0", "f", "F", "FALSE", "false", "False" };
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (streq(s, yes[i])) {
-                        *ret = true;
-                        return 0;
-                }
-                if (streq(s, no[i])) {
-                        *ret = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
 static int parse_args(int argc, char **argv, ConfigArgs *a) {
-        static const char *const f_config[] = { "config-file", "config", "c", NULL };
-        static const char *const f_set[] = { "set", NULL }, *const f_sep[] = { "set-list-separator", NULL };
-        static const char *const f_inplace[] = { "in-place", "i", NULL }, *const f_out[] = { "output", "o", NULL };
-        static const char *const f_help[] = { "help", "h", NULL };
+        NvctError err = NVCT_ERROR_INIT;
+        bool help = false;
+        const Flag flags[] = {
+                { "config-file,config,c", &a->config_file, FLAG_STRING },
+                { "set", &a->sets, FLAG_STRV },
+                { "set-list-separator", &a->list_separators, FLAG_STRING },
+                { "in-place,i", &a->in_place, FLAG_BOOL },
+                { "output,o", &a->output, FLAG_STRING },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
+        };
 
-        for (int i = 1; i < argc; i++) {
-                const char *arg = argv[i], *val;
-                const char **dest = NULL;
-
-                if (streq(arg, "--")) {
-                        if (i + 1 < argc && !a->subcommand)
-                                a->subcommand = argv[++i];
-                        continue;
-                }
-                if (arg[0] != '-' || arg[1] == '\0') {
-                        if (a->subcommand)
-                                return config_failx("unexpected argument '%s'", arg);
-                        a->subcommand = arg;
-                        continue;
-                }
-                if (flag_is(arg, f_help, &val)) {
-                        usage(stdout);
-                        return -1;
-                }
-                if (flag_is(arg, f_inplace, &val)) {
-                        if (val && parse_bool(val, &a->in_place) < 0)
-                                return config_failx("invalid value for --in-place: '%s'", val);
-                        if (!val)
-                                a->in_place = true;
-                        continue;
-                }
-                const char *set_val = NULL;
-                if (flag_is(arg, f_config, &val))
-                        dest = &a->config_file;
-                else if (flag_is(arg, f_out, &val))
-                        dest = &a->output;
-                else if (flag_is(arg, f_sep, &val))
-                        dest = &a->list_separators;
-                else if (flag_is(arg, f_set, &val))
-                        dest = &set_val;
-                else
-                        return config_failx("unknown option '%s'", arg);
-                if (!val) {
-                        if (i + 1 >= argc)
-                                return config_failx("option '%s' needs a value", arg);
-                        val = argv[++i];
-                }
-                *dest = val;
-                if (dest == &set_val && strv_extend(&a->sets, val) < 0)
-                        return config_failx("%s", strerror(ENOMEM));
+        if (flags_parse(argc - 1, argv + 1, flags, &a->args, &err) < 0)
+                return config_failx("%s", err.msg);
+        if (help) {
+                usage(stdout);
+                return -1;
         }
+        if (strv_length(a->args) > 1)
+                return config_failx("unexpected argument '%s'", a->args[1]);
         return 0;
 }
 
@@ -160,7 +102,7 @@ static int apply_set(TomlDoc *doc, const char *set, const char *seps, NvctError 
         switch (type) {
         case NVCT_CONFIG_BOOL: {
                 bool b = true;
-                if (value && parse_bool(value, &b) < 0)
+                if (value && flag_parse_bool(value, &b) < 0)
                         return nvct_error_setx(err, EINVAL, "invalid --set option %s: '%s' is not a boolean", set,
                                                value);
                 return toml_set_bool(doc, p, b, err);
@@ -220,7 +162,7 @@ static int config_default(const ConfigArgs *a) {
 }
 
 int ctk_config_main(int argc, char **argv) {
-        _cleanup_strv_free_ char **sets = NULL;
+        _cleanup_strv_free_ char **sets = NULL, **args = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_toml_doc_ TomlDoc *doc = NULL;
         NvctError err = NVCT_ERROR_INIT;
@@ -229,13 +171,14 @@ int ctk_config_main(int argc, char **argv) {
 
         r = parse_args(argc, argv, &a);
         sets = a.sets;
+        args = a.args;
         if (r != 0)
                 return r < 0 ? 0 : 2;
-        if (a.subcommand) {
-                if (streq(a.subcommand, "default") || streq(a.subcommand, "create-default") ||
-                    streq(a.subcommand, "generate-default"))
+        if (args) {
+                if (streq(args[0], "default") || streq(args[0], "create-default") ||
+                    streq(args[0], "generate-default"))
                         return config_default(&a);
-                return config_failx("unknown subcommand '%s'", a.subcommand);
+                return config_failx("unknown subcommand '%s'", args[0]);
         }
         if (nvct_config_default_path(a.config_file, getenv("NVIDIA_CTK_CONFIG_FILE_PATH"),
                                      getenv("XDG_CONFIG_HOME"), &path) < 0)

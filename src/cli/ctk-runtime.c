@@ -15,6 +15,7 @@
 #include "engine-crio.h"
 #include "engine-docker.h"
 #include "fileio.h"
+#include "flags.h"
 
 #define PROG "nvidia-ctk runtime configure"
 #define CONFIG_MAX (4u * 1024u * 1024u)
@@ -73,84 +74,34 @@ static void usage(FILE *f) {
               f);
 }
 
-/* Go's flag syntax: -name, --name, -name=value, --name value. */
-static bool flag_is(const char *arg, const char *names, const char **ret_inline) {
-        const char *a = arg + (arg[1] == '-' ? 2 : 1);
-        size_t n = strcspn(a, "=");
-        for (const char *p = names; *p;) {
-                size_t k = strcspn(p, "|");
-                if (k == n && strneq(a, p, n)) {
-                        *ret_inline = a[n] == '=' ? a + n + 1 : NULL;
-                        return true;
-                }
-                p += k + (p[k] == '|');
-        }
-        return false;
-}
-
-static int parse_bool(const char *s, bool *ret) {
-        if (streq(s, "1") || streq(s, "t") || streq(s, "T") || streq(s, "true") || streq(s, "TRUE") ||
-            streq(s, "True"))
-                *ret = true;
-        else if (streq(s, "0") || streq(s, "f") || streq(s, "F") || streq(s, "false") || streq(s, "FALSE") ||
-                 streq(s, "False"))
-                *ret = false;
-        else
-                return -EINVAL;
-        return 0;
-}
-
 static int parse_args(int argc, char **argv, RuntimeArgs *a) {
-        struct {
-                const char *names;
-                const char **str;
-                bool *flag;
-        } const table[] = {
-                { "runtime", &a->runtime, NULL },
-                { "config", &a->config, NULL },
-                { "drop-in-config", &a->drop_in, NULL },
-                { "nvidia-runtime-name", &a->runtime_name, NULL },
-                { "nvidia-runtime-path|runtime-path", &a->runtime_path, NULL },
-                { "nvidia-runtime-hook-path", &a->hook_path, NULL },
-                { "oci-hook-path", &a->oci_hook_path, NULL },
-                { "config-mode", &a->config_mode, NULL },
-                { "config-source", &a->config_source, NULL },
-                { "executable-path", &a->executable_path, NULL },
-                { "dry-run", NULL, &a->dry_run },
-                { "nvidia-set-as-default|set-as-default", NULL, &a->set_as_default },
-                { "cdi.enabled|cdi.enable|enable-cdi", NULL, &a->enable_cdi },
-                { "revert", NULL, &a->revert },
+        NvctError err = NVCT_ERROR_INIT;
+        bool help = false;
+        const Flag flags[] = {
+                { "runtime", &a->runtime, FLAG_STRING },
+                { "config", &a->config, FLAG_STRING },
+                { "drop-in-config", &a->drop_in, FLAG_STRING },
+                { "nvidia-runtime-name", &a->runtime_name, FLAG_STRING },
+                { "nvidia-runtime-path,runtime-path", &a->runtime_path, FLAG_STRING },
+                { "nvidia-runtime-hook-path", &a->hook_path, FLAG_STRING },
+                { "oci-hook-path", &a->oci_hook_path, FLAG_STRING },
+                { "config-mode", &a->config_mode, FLAG_STRING },
+                { "config-source", &a->config_source, FLAG_STRING },
+                { "executable-path", &a->executable_path, FLAG_STRING },
+                { "dry-run", &a->dry_run, FLAG_BOOL },
+                { "nvidia-set-as-default,set-as-default", &a->set_as_default, FLAG_BOOL },
+                { "cdi.enabled,cdi.enable,enable-cdi", &a->enable_cdi, FLAG_BOOL },
+                { "revert", &a->revert, FLAG_BOOL },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
-
-        for (int i = 0; i < argc; i++) {
-                const char *arg = argv[i], *val;
-                size_t k;
-                if (arg[0] != '-' || arg[1] == '\0')
-                        return fail("unexpected argument '%s'", arg);
-                if (flag_is(arg, "help|h", &val)) {
-                        usage(stdout);
-                        return -1;
-                }
-                for (k = 0; k < ELEMENTSOF(table) && !flag_is(arg, table[k].names, &val); k++)
-                        ;
-                if (k == ELEMENTSOF(table))
-                        return fail("unknown option '%s'", arg);
-                if (table[k].flag) {
-                        if (val && parse_bool(val, table[k].flag) < 0)
-                                return fail("invalid boolean value '%s' for %s", val, arg);
-                        if (!val)
-                                *table[k].flag = true;
-                        continue;
-                }
-                if (!val) {
-                        if (i + 1 >= argc)
-                                return fail("option '%s' needs a value", arg);
-                        val = argv[++i];
-                }
-                *table[k].str = val;
-                if (table[k].str == &a->drop_in)
-                        a->drop_in_given = true;
+        if (flags_parse(argc, argv, flags, NULL, &err) < 0)
+                return fail("%s", err.msg);
+        if (help) {
+                usage(stdout);
+                return -1;
         }
+        a->drop_in_given = a->drop_in != NULL; /* given, even as "" */
         return 0;
 }
 
@@ -415,8 +366,7 @@ int ctk_runtime_main(int argc, char **argv) {
         int r;
 
         if (argc < 2 || argv[1][0] == '-') {
-                const char *v;
-                bool help = argc >= 2 && flag_is(argv[1], "help|h", &v);
+                bool help = argc >= 2 && flag_is_help(argv[1]);
                 usage(help ? stdout : stderr);
                 return help ? 0 : 1;
         }

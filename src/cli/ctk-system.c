@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "ctk.h"
 #include "discover-devices.h"
+#include "flags.h"
 #include "driver.h"
 #include "kmods.h"
 #include "strv.h"
@@ -62,63 +63,29 @@ static void usage(FILE *f) {
               f);
 }
 
-static bool flag_is(const char *arg, const char *names, const char **ret_inline) {
-        const char *a = arg + (arg[1] == '-' ? 2 : 1);
-        size_t n = strcspn(a, "=");
-        for (const char *p = names; *p;) {
-                size_t k = strcspn(p, "|");
-                if (k == n && strneq(a, p, n)) {
-                        *ret_inline = a[n] == '=' ? a + n + 1 : NULL;
-                        return true;
-                }
-                p += k + (p[k] == '|');
-        }
-        return false;
-}
-
 static int parse_args(int argc, char **argv, SystemArgs *a) {
-        struct {
-                const char *names;
-                const char **str;
-                bool *flag;
-        } const table[] = {
-                { "driver-root|root", &a->driver_root, NULL },
-                { "dev-root", &a->dev_root, NULL },
-                { "proc-root", &a->proc_root, NULL },
-                { "sys-root", &a->sys_root, NULL },
-                { "dev-char-path", &a->dev_char_path, NULL },
-                { "imex-channel", NULL, NULL },
-                { "create-all", NULL, &a->create_all },
-                { "load-kernel-modules", NULL, &a->load_kmods },
-                { "create-device-nodes", NULL, &a->create_nodes },
-                { "control-devices", NULL, &a->control_devices },
-                { "dry-run", NULL, &a->dry_run },
+        NvctError err = NVCT_ERROR_INIT;
+        bool help = false;
+        const Flag flags[] = {
+                { "driver-root,root", &a->driver_root, FLAG_STRING },
+                { "dev-root", &a->dev_root, FLAG_STRING },
+                { "proc-root", &a->proc_root, FLAG_STRING },
+                { "sys-root", &a->sys_root, FLAG_STRING },
+                { "dev-char-path", &a->dev_char_path, FLAG_STRING },
+                { "imex-channel", &a->imex_channels, FLAG_LIST },
+                { "create-all", &a->create_all, FLAG_BOOL },
+                { "load-kernel-modules", &a->load_kmods, FLAG_BOOL },
+                { "create-device-nodes", &a->create_nodes, FLAG_BOOL },
+                { "control-devices", &a->control_devices, FLAG_BOOL },
+                { "dry-run", &a->dry_run, FLAG_BOOL },
+                { "help,h", &help, FLAG_BOOL },
+                { NULL, NULL, FLAG_BOOL },
         };
-        for (int i = 0; i < argc; i++) {
-                const char *arg = argv[i], *val;
-                size_t k;
-                if (arg[0] != '-' || arg[1] == '\0')
-                        return fail("unexpected argument '%s'", arg);
-                if (flag_is(arg, "help|h", &val)) {
-                        usage(stdout);
-                        return -1;
-                }
-                for (k = 0; k < ELEMENTSOF(table) && !flag_is(arg, table[k].names, &val); k++)
-                        ;
-                if (k == ELEMENTSOF(table))
-                        return fail("unknown option '%s'", arg);
-                if (table[k].flag) {
-                        *table[k].flag = !val || streq(val, "true") || streq(val, "1");
-                        continue;
-                }
-                if (!val && i + 1 >= argc)
-                        return fail("option '%s' needs a value", arg);
-                if (!val)
-                        val = argv[++i];
-                if (table[k].str)
-                        *table[k].str = val;
-                else if (strv_extend(&a->imex_channels, val) < 0)
-                        return fail("%s", strerror(ENOMEM));
+        if (flags_parse(argc, argv, flags, NULL, &err) < 0)
+                return fail("%s", err.msg);
+        if (help) {
+                usage(stdout);
+                return -1;
         }
         return 0;
 }
@@ -299,10 +266,9 @@ static int device_nodes(SystemArgs *a) {
 
 int ctk_system_main(int argc, char **argv) {
         SystemArgs a = {};
-        const char *v;
         int r;
 
-        if (argc < 2 || (argv[1][0] == '-' && flag_is(argv[1], "help|h", &v))) {
+        if (argc < 2 || flag_is_help(argv[1])) {
                 usage(argc < 2 ? stderr : stdout);
                 return argc < 2 ? 1 : 0;
         }

@@ -74,6 +74,9 @@ t_fails "generate: --mode=csv is refused" "$CTK" cdi generate --mode=csv --drive
 t_grep "generate: --mode=csv says why" 'not supported by nvct' "$("$CTK" cdi generate --mode=csv 2>&1)"
 t_fails "generate: --mode=bogus is refused" "$CTK" cdi generate --mode=bogus
 t_fails "generate: a bad naming strategy is refused" "$CTK" cdi generate --device-name-strategy=bogus
+t_grep "generate: a bad boolean is refused by name" 'invalid boolean value "maybe" for -no-all-device' \
+        "$("$CTK" cdi generate --no-all-device=maybe 2>&1)"
+t_grep "generate: an unknown flag is named" 'flag provided but not defined: -bogus' "$("$CTK" cdi generate --bogus 2>&1)"
 
 # ------------------------------------------------------------------------------------------------ refresh
 R=$W/g-1gpu

@@ -61,6 +61,10 @@ t_fails "a string key needs a value" "${CTK[@]}" -c "$D/config.toml" --set swarm
 t_fails "a bad boolean is refused" "${CTK[@]}" -c "$D/config.toml" --set disable-require=maybe
 err=$("${CTK[@]}" -c "$D/config.toml" --set nope=1 2>&1 >/dev/null)
 t_grep "the refusal names the option" "unknown config option 'nope'" "$err"
+t_grep "an unknown flag is named" 'flag provided but not defined: -bogus' "$("${CTK[@]}" --bogus 2>&1)"
+t_grep "a bad --in-place boolean is named" 'invalid boolean value "sure" for -in-place' \
+        "$("${CTK[@]}" -c "$D/config.toml" --in-place=sure 2>&1)"
+t_grep "two subcommands are refused" "unexpected argument 'extra'" "$("${CTK[@]}" default extra 2>&1)"
 
 printf 'a = [1,\n' >"$D/broken.toml"
 err=$("${CTK[@]}" -c "$D/broken.toml" -i --set disable-require 2>&1)

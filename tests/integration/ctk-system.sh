@@ -49,4 +49,11 @@ t_grep "info: names the toolkit" '^NVIDIA Container Toolkit CLI version' "$OUT"
 t_grep "info: reports the driver" "^Driver: +$SIM_VERSION" "$OUT"
 t_run "info: --json parses" jq -e . <("$NVCT" ctk info --json --root="$S" --proc-root="$S/proc" --sys-root="$S/sys")
 t_fails "system: unknown command" sys frobnicate
+# Go flag syntax, as NVIDIA's urfave/cli: a boolean takes only ParseBool spellings, an unknown flag is named
+t_grep "system: a bad boolean is refused by name" 'invalid boolean value "yes" for -dry-run' \
+        "$(sys create-device-nodes $R --dry-run=yes 2>&1)"
+t_grep "system: an unknown flag is named" 'flag provided but not defined: -bogus' \
+        "$(sys create-device-nodes $R --bogus 2>&1)"
+t_grep "system: a missing value is named" 'flag needs an argument: -dev-root' "$(sys create-device-nodes --dev-root 2>&1)"
+t_run "system: -flag=value with one dash and False" sys create-device-nodes $R -dry-run=False
 exit 0

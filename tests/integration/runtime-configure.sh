@@ -145,4 +145,12 @@ t_fails "crio: revert removes the hooks.d file" test -e "$H"
 
 t_fails "unknown runtime is refused" ctk --runtime=podman
 t_fails "docker has no drop-in" ctk --runtime=docker --config="$D" --drop-in-config=/tmp/x
+t_grep "a bad boolean is refused by name" 'invalid boolean value "nope" for -dry-run' \
+        "$(ctk --runtime=docker --config="$D" --dry-run=nope 2>&1)"
+t_grep "a stray argument is refused" 'unexpected argument "stray"' "$(ctk --runtime=docker --config="$D" stray 2>&1)"
+t_grep "an unknown flag is named" 'flag provided but not defined: -bogus' "$(ctk --bogus 2>&1)"
+t_grep "--set-as-default=true sets it" '"default-runtime": "nvidia"' \
+        "$(ctk --runtime=docker --config="$D" --dry-run --set-as-default=true 2>&1)"
+t_grep "--set-as-default=false is false" '^$' "$(ctk --runtime=docker --config="$D" --dry-run --set-as-default=false 2>&1 |
+        grep '"default-runtime"')"
 exit 0

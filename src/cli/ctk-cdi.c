@@ -23,17 +23,7 @@
 #define PROG "nvidia-ctk cdi"
 #define REFRESH_DEFAULT_OUTPUT "/var/run/cdi/nvidia.yaml"
 
-static int failx(const char *fmt, ...) _printf_(1, 2);
-static int failx(const char *fmt, ...) {
-        va_list ap;
-        (void) fputs(PROG ": ", stderr);
-        va_start(ap, fmt);
-        (void) vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        (void) fputc('\n', stderr);
-        return 1;
-}
-#define failx(...) NVCT_NONZERO((failx)(__VA_ARGS__))
+#define failx(...) ctk_fail(PROG, __VA_ARGS__)
 
 static int fail(const NvctError *err) {
         return failx("%s", err->msg);

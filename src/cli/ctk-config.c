@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "ctk-config.h"
+#include "ctk.h"
 #include "fileio.h"
 #include "flags.h"
 #include "strv.h"
@@ -22,23 +22,11 @@ typedef struct ConfigArgs {
         char **args; /* positional: the subcommand */
 } ConfigArgs;
 
+#define config_failx(...) ctk_fail("nvidia-ctk config", __VA_ARGS__)
+
 static int config_fail(const NvctError *err) {
-        fprintf(stderr, "nvidia-ctk config: %s\n", err->msg);
-        return 1;
+        return config_failx("%s", err->msg);
 }
-
-static int config_failx(const char *fmt, ...) _printf_(1, 2);
-static int config_failx(const char *fmt, ...) {
-        va_list ap;
-
-        (void) fputs("nvidia-ctk config: ", stderr);
-        va_start(ap, fmt);
-        (void) vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        (void) fputc('\n', stderr);
-        return 1;
-}
-#define config_failx(...) NVCT_NONZERO((config_failx)(__VA_ARGS__))
 
 static void usage(FILE *f) {
         (void) fputs("Usage: nvidia-ctk config [--config-file FILE] [--set KEY[=VALUE]]... [--in-place | --output FILE]\n"

@@ -40,17 +40,7 @@ typedef struct RuntimeArgs {
         bool drop_in_given, dry_run, set_as_default, enable_cdi, revert;
 } RuntimeArgs;
 
-static int fail(const char *fmt, ...) _printf_(1, 2);
-static int fail(const char *fmt, ...) {
-        va_list ap;
-        (void) fputs(PROG ": ", stderr);
-        va_start(ap, fmt);
-        (void) vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        (void) fputc('\n', stderr);
-        return 1;
-}
-#define fail(...) NVCT_NONZERO((fail)(__VA_ARGS__))
+#define fail(...) ctk_fail(PROG, __VA_ARGS__)
 
 static void usage(FILE *f) {
         (void) fputs("Usage: nvidia-ctk runtime configure [OPTIONS]\n"

@@ -223,6 +223,7 @@ int cli_configure_main(const CliGlobals *g, int argc, char **argv) {
         o.a.ldconfig = ldconfig;
         o.a.nvml_uid = g->uid;
         o.a.nvml_gid = g->gid;
+        o.a.nvml_timeout_ms = g->nvml_timeout_ms;
         o.a.cuda_cache_dir = "/run/nvct";
         o.a.log = log_enabled() ? log_sink : NULL;
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include "frontends.h"
 #include "kmods.h"
 #include "log.h"
+#include "nvml.h"
 #include "nvct-config.h"
 #include "select.h"
 
@@ -30,6 +32,7 @@ enum {
         OPT_PROC_ROOT,
         OPT_DEV_ROOT,
         OPT_SYS_ROOT,
+        OPT_NVML_TIMEOUT,
 };
 
 static const char help_text[] =
@@ -209,6 +212,16 @@ static void print_version(void) {
         );
 }
 
+static int parse_timeout_ms(const char *s, unsigned *ret) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!isdigit((unsigned char) s[0]) || *end || errno != 0 || v < 1 || v > NVCT_NVML_MAX_TIMEOUT_MS)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
 /* Returns -1 to go on with the command, or an exit status. */
 static int parse_globals(int argc, char **argv, CliGlobals *g) {
         static const struct option opts[] = {
@@ -225,6 +238,7 @@ static int parse_globals(int argc, char **argv, CliGlobals *g) {
                 { "proc-root", required_argument, NULL, OPT_PROC_ROOT },
                 { "dev-root", required_argument, NULL, OPT_DEV_ROOT },
                 { "sys-root", required_argument, NULL, OPT_SYS_ROOT },
+                { "nvml-timeout", required_argument, NULL, OPT_NVML_TIMEOUT },
                 {},
         };
         int c;
@@ -275,6 +289,11 @@ static int parse_globals(int argc, char **argv, CliGlobals *g) {
                 case OPT_SYS_ROOT:
                         g->sys_root = optarg;
                         break;
+                case OPT_NVML_TIMEOUT:
+                        if (parse_timeout_ms(optarg, &g->nvml_timeout_ms) < 0)
+                                return usage_error("invalid NVML timeout: %s (milliseconds, 1 to %u)", optarg,
+                                                   NVCT_NVML_MAX_TIMEOUT_MS);
+                        break;
                 case ':':
                         return usage_error("option requires an argument -- '%s'", argv[optind - 1]);
                 default:
@@ -304,6 +323,7 @@ int cli_discover(const CliGlobals *g, unsigned flags, NvctDriver **ret, NvctErro
                 .flags = flags,
                 .nvml_uid = g->uid,
                 .nvml_gid = g->gid,
+                .nvml_timeout_ms = g->nvml_timeout_ms,
                 .log = log_enabled() ? log_sink : NULL,
         };
         return nvct_driver_discover(&g->roots, &opts, ret, err);

@@ -26,6 +26,7 @@ typedef struct CliGlobals {
         const char *proc_root;         /* default /proc */
         const char *dev_root;          /* default: the driver root */
         const char *sys_root;          /* default /sys */
+        unsigned nvml_timeout_ms;      /* --nvml-timeout=MS (nvct); 0: the default 10 s */
         NvctRoots roots;               /* all of the above resolved */
 } CliGlobals;
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "fileio.h"
+#include "nvml.h"
 #include "strv.h"
 
 #define CONFIG_MAX_SIZE (1024u * 1024u)
@@ -328,6 +330,10 @@ static int validate(const NvctConfig *c, const TomlDoc *doc, NvctError *err) {
                                      "nvidia-container-cli.ldconfig value \"%s\" is not host-relative (does not start "
                                      "with a '@'); set features.allow-ldconfig-from-container = true to allow it",
                                      c->cli.ldconfig);
+        if (c->nvct.nvml_timeout_ms < 1 || c->nvct.nvml_timeout_ms > NVCT_NVML_MAX_TIMEOUT_MS)
+                return toml_error_at(doc, toml_get(doc, (const char *[]) { "nvct", "nvml-timeout-ms", NULL }), err,
+                                     EINVAL, "nvct.nvml-timeout-ms must be between 1 and %u, not %" PRId64,
+                                     NVCT_NVML_MAX_TIMEOUT_MS, c->nvct.nvml_timeout_ms);
         return 0;
 }
 

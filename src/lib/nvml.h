@@ -17,6 +17,8 @@
 #define NVCT_NVML_MAX_GPUS 64          /* what one answer can carry; more is an error, never a silent cut */
 #define NVCT_NVML_MAX_MIGS 8           /* MIG devices per GPU (hardware allows 7) */
 #define NVCT_NVML_DEFAULT_TIMEOUT_MS 10000
+/* An hour: past it a hung NVML is not worth waiting for, and the value still fits every timer. */
+#define NVCT_NVML_MAX_TIMEOUT_MS 3600000u
 #define NVCT_CUDA_CACHE_DIR "/run/nvct"
 
 /*

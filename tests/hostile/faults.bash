@@ -17,7 +17,9 @@ prep_F6() { copy_sim; rm -f "$DRV$SIM_LIBDIR/libnvidia-ml.so.$VER"; EXPECT=any; 
 prep_F7() { copy_sim; printf 'garbage' >"$DRV$SIM_LIBDIR/libcuda.so.$VER"; EXPECT=any; }
 prep_F8() { copy_sim; rm -f "$DRV/dev/nvidia0"; EXPECT=any PAT='nvidia0'; POST=post_F8; }
 post_F8() { [ -e "$R/dev/nvidia0" ] && ! nsenter -t "$CPID" -m test -c "$R/dev/nvidia0" && echo "a bogus /dev/nvidia0 was left"; return 0; }
-prep_F9() { DRV=$W/sim-hang; ARGS+=(--require='cuda>=12.0'); TO=30000; EXPECT=refuse PAT='NVML did not answer within'; }
+prep_F9() { DRV=$W/sim-hang; ARGS+=(--require='cuda>=12.0'); TO=30000; EXPECT=refuse PAT='NVML did not answer within 10000 ms'; }
+prep_F9b() { DRV=$W/sim-hang; GLOBALS=(--nvml-timeout=1500); ARGS+=(--require='cuda>=12.0'); TO=15000
+        EXPECT=refuse PAT='NVML did not answer within 1500 ms'; }
 prep_F10() { FRONT=hook; req_env 'cuda>=12.0'; ENVJ=$(jq -c '. + ["NVIDIA_REQUIRE_ARCH=arch>=8.0"]' <<<"$ENVJ")
         write_hook_config "$W/c/hook.toml" '' ; sed -i "s|^root = .*|root = \"$W/sim-hang\"|; s|$SIM/|$W/sim-hang/|g" "$W/c/hook.toml"
         printf 'nvml-timeout-ms = 1500\n' >>"$W/c/hook.toml"; HOOKCFG=$W/c/hook.toml TO=15000
@@ -36,7 +38,8 @@ FAULTS=(
 "F6|a driver library is missing (dangling soname link)"
 "F7|a driver library is corrupt (not an ELF)"
 "F8|a device node of the driver is missing: nothing bogus injected"
-"F9|NVML hangs in init (cli: the default 10 s timeout; no option sets it)"
+"F9|NVML hangs in init (cli: the default 10 s timeout)"
+"F9b|NVML hangs in init (cli --nvml-timeout=1500)"
 "F10|NVML hangs in init (hook, nvml-timeout-ms = 1500)"
 "F11|the device cgroup vanishes while configure runs"
 )

@@ -113,11 +113,12 @@ snap() {
 # A case is a function prep_<id> that edits $R (the fresh rootfs) and may set:
 #   EXPECT   ok | refuse | any (any: success, or a refusal matching PAT)
 #   PAT      extended regex the output must match (refusals; for ok a check on the output)
-#   ARGS     configure arguments; FRONT cli | hook; PROC proc | noproc; TO timeout in ms
+#   ARGS     configure arguments; GLOBALS extra global cli options; FRONT cli | hook; PROC proc | noproc;
+#   TO       timeout in ms
 #   ENVJ     JSON array of image env entries (hook); HOOKENV extra env of the hook process; POST a check function
 # POST prints a line for each problem it finds.
 reset_case() {
-        EXPECT=ok PAT= ARGS=(--no-cgroups --device=0 --compute --utility) FRONT=cli PROC=proc TO=20000 POST=
+        EXPECT=ok PAT= ARGS=(--no-cgroups --device=0 --compute --utility) GLOBALS=() FRONT=cli PROC=proc TO=20000 POST=
         ENVJ='["NVIDIA_VISIBLE_DEVICES=0","NVIDIA_DRIVER_CAPABILITIES=compute,utility"]' HOOKENV=() HOOKCWD=
         DRV=$SIM HOOKCFG=$W/hook.toml STATE_PID= KILL_AFTER= KILL_SELF_AFTER= CGROUP_MOVE= PRE_START=
 }
@@ -128,7 +129,7 @@ run_front() { # runs nvct for the case, sets OUT and RC
         [ -n "$KILL_AFTER" ] && hr+=(--kill "$CPID" --after "$KILL_AFTER")
         [ -n "$KILL_SELF_AFTER" ] && hr+=(--kill-self-after "$KILL_SELF_AFTER")
         if [ "$FRONT" = cli ]; then
-                local global=(--root="$DRV" --proc-root="$DRV/proc" --dev-root="$DRV" --sys-root="$DRV/sys")
+                local global=(--root="$DRV" --proc-root="$DRV/proc" --dev-root="$DRV" --sys-root="$DRV/sys" "${GLOBALS[@]}")
                 OUT=$("${hr[@]}" -- "${wrap[@]}" "$NVCT" cli "${global[@]}" configure --pid="$CPID" "${ARGS[@]}" \
                         "$R" 2>&1 </dev/null)
                 RC=$?

@@ -300,6 +300,16 @@ if mksim "$S" --gpus 1 --nvml-error init-hang; then
         t_eq "NVML hang: info gives up with exit 1 (not killed by timeout)" 1 "$rc"
         t_grep "NVML hang: one clear line" '^nvidia-container-cli: initialization error: ' "$out"
         t_eq "NVML hang: returned within 20 s" 1 "$(($(date +%s) - start < 20))"
+        start=$(date +%s%N)
+        out=$(timeout 30 "$NVCT" cli -r "$S" --proc-root="$S/proc" --sys-root="$S/sys" --nvml-timeout=700 info 2>&1)
+        elapsed=$((($(date +%s%N) - start) / 1000000))
+        t_grep "NVML hang: --nvml-timeout=700 is the limit it names" 'NVML did not answer within 700 ms' "$out"
+        t_eq "NVML hang: --nvml-timeout=700 returns in under 5 s" 1 "$((elapsed < 5000))"
 fi
+for v in 0 -1 12x 3600001 ''; do
+        out=$("$NVCT" cli --nvml-timeout="$v" info 2>&1); rc=$?
+        t_eq "--nvml-timeout='$v' is a usage error" 64 "$rc"
+        t_grep "--nvml-timeout='$v' says why" "invalid NVML timeout: $v \(milliseconds, 1 to 3600000\)" "$out"
+done
 
 exit 0

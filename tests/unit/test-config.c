@@ -209,6 +209,8 @@ static void test_type_errors(void **state) {
                   "t.toml:2:12: nvidia-container-runtime.runtimes must be an array of strings, not string" },
                 { "[nvct]\nnvml-timeout-ms = -1\n", "t.toml:2:19: nvct.nvml-timeout-ms must be between 0 and" },
                 { "[nvct]\nnvml-timeout-ms = 1.5\n", "must be an integer, not float" },
+                { "[nvct]\nnvml-timeout-ms = 0\n", "t.toml:2:19: nvct.nvml-timeout-ms must be between 1 and 3600000, not 0" },
+                { "[nvct]\nnvml-timeout-ms = 3600001\n", "nvct.nvml-timeout-ms must be between 1 and 3600000, not 3600001" },
                 { "[nvidia-container-runtime.modes.legacy]\ncuda-compat-mode = \"bogus\"\n",
                   "t.toml:2:20: nvidia-container-runtime.modes.legacy.cuda-compat-mode: unknown mode 'bogus'" },
                 { "nvidia-container-cli = 1\n", "t.toml:1:24: nvidia-container-cli must be a table, not integer" },

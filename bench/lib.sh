@@ -48,6 +48,9 @@ bench_init() {
         mkdir -p "$W/bin" "$W/v"
         ln -s "$NVCT" "$W/bin/nvidia-container-runtime"
         ln -s "$NVCT" "$W/bin/nvidia-container-runtime-hook"
+        ln -s "$NVCT" "$W/bin/nvidia-cdi-hook"
+        # the shim's jit-cdi mode finds nvidia-cdi-hook on PATH, as NVIDIA's does
+        export PATH=$W/bin:$PATH
         {
                 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
                 echo "host: $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -276,7 +279,8 @@ bench_cdi_ready() {
         mkdir -p "$dir"
         [ -s "$dir/nvidia.yaml" ] && return 0
         NVIDIA_CTK_CONFIG_FILE_PATH=$cfg "$NVCT" ctk cdi generate --driver-root="$sim" --dev-root="$sim" \
-                --output="$dir/nvidia.yaml" >/dev/null 2>&1 && [ -s "$dir/nvidia.yaml" ]
+                --nvidia-cdi-hook-path="$W/bin/nvidia-cdi-hook" --output="$dir/nvidia.yaml" >/dev/null 2>&1 &&
+                [ -s "$dir/nvidia.yaml" ]
 }
 
 # bench_try VARIANT: one unrecorded sample; false when the variant does not work in this build, or when a GPU

@@ -26,3 +26,26 @@ t_grep() { if printf '%s\n' "$3" | grep -qE -- "$2"; then t_ok "$1"; else t_fail
 t_skip() { echo "ok - ${T_PREFIX:-}$1 # SKIP $2"; }
 # World-traversable: the NVML helper runs as nobody and must reach a simulated driver inside.
 t_tmpdir() { local d; d=$(mktemp -d "${TMPDIR:-/tmp}/nvct-test.XXXXXX") && chmod 755 "$d" && echo "$d"; }
+
+# t_sim_config SIM [ARG...]: a config.toml on stdout for the simulated driver in SIM: its root and roots, the host's
+# ldconfig. An ARG "[section] key = value" adds a key to that section; any other ARG is a top-level line. [nvct]
+# comes last, so lines appended to the file afterwards land in it.
+t_sim_config() {
+        local sim=$1 a sec s; shift
+        local top="" order=(nvidia-container-cli)
+        local -A keys=([nvidia-container-cli]="root = \"$sim\""$'\n'"ldconfig = \"@/sbin/ldconfig\""
+                       [nvct]="proc-root = \"$sim/proc\""$'\n'"dev-root = \"$sim\""$'\n'"sys-root = \"$sim/sys\"")
+        for a in "$@"; do
+                if [[ "$a" == "["*"] "* ]]; then
+                        sec=${a%%]*}; sec=${sec#[}
+                        [[ -v "keys[$sec]" ]] || order+=("$sec")
+                        keys[$sec]+="${keys[$sec]:+$'\n'}${a#*] }"
+                else
+                        top+="$a"$'\n'
+                fi
+        done
+        [ -n "$top" ] && printf '%s\n' "$top"
+        for s in "${order[@]}" nvct; do
+                printf '[%s]\n%s\n\n' "$s" "${keys[$s]}"
+        done
+}

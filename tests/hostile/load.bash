@@ -10,24 +10,9 @@ mkdir -p "$LOAD/cache-hook" "$LOAD/cache-shim"
 ln -sf "$NVCT" "$B/nvidia-container-runtime-hook"
 ln -sf "$NVCT" "$B/nvidia-container-runtime"
 load_config() { # FILE CACHE
-        cat >"$1" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-
-[nvidia-container-runtime]
-mode = "legacy"
-runtimes = ["runc"]
-
-[nvidia-container-runtime-hook]
-path = "$B/nvidia-container-runtime-hook"
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-cuda-version-cache = "$2"
-EOT
+        t_sim_config "$SIM" '[nvidia-container-runtime] mode = "legacy"' '[nvidia-container-runtime] runtimes = ["runc"]' \
+                "[nvidia-container-runtime-hook] path = \"$B/nvidia-container-runtime-hook\"" \
+                "[nvct] cuda-version-cache = \"$2\"" >"$1"
 }
 load_config "$LOAD/hook.toml" "$LOAD/cache-hook"
 load_config "$LOAD/shim.toml" "$LOAD/cache-shim"

@@ -60,19 +60,8 @@ echo canary >"$H/lib/libc.so.6"
 cp "$B/planted" "$H/compat/libcuda.so.999.1.1"
 
 write_hook_config() { # FILE [EXTRA TOML LINES]: the sim roots; the log, cache and ldconfig of the host
-        { cat <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-debug = "$W/hook.log"
-no-cgroups = true
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-cuda-version-cache = "$W/cache"
-EOT
+        { t_sim_config "$SIM" "[nvidia-container-cli] debug = \"$W/hook.log\"" "[nvidia-container-cli] no-cgroups = true" \
+                "[nvct] cuda-version-cache = \"$W/cache\""
           printf '%s\n' "${@:2}"; } >"$1"
 }
 write_hook_config "$W/hook.toml"

@@ -32,23 +32,8 @@ source "$W/sim/sim.env"
 ln -s "$NVCT" "$C/bin/nvidia-container-runtime"
 printf '#!/bin/sh\nexec "%s" hook -config "%s" "$@"\n' "$NVCT" "$W/config.toml" >"$C/bin/nvct-test-hook"
 chmod 755 "$C/bin/nvct-test-hook"
-cat >"$W/config.toml" <<EOF
-[nvidia-container-cli]
-root = "$W/sim"
-ldconfig = "@/sbin/ldconfig"
-
-[nvidia-container-runtime]
-mode = "legacy"
-runtimes = ["runc"]
-
-[nvidia-container-runtime-hook]
-path = "$C/bin/nvct-test-hook"
-
-[nvct]
-proc-root = "$W/sim/proc"
-dev-root = "$W/sim"
-sys-root = "$W/sim/sys"
-EOF
+t_sim_config "$W/sim" '[nvidia-container-runtime] mode = "legacy"' '[nvidia-container-runtime] runtimes = ["runc"]' \
+        "[nvidia-container-runtime-hook] path = \"$C/bin/nvct-test-hook\"" >"$W/config.toml"
 
 # the machine's default config, moved into the test directory
 containerd config default | sed -e "s|^root = .*|root = \"$C/root\"|" -e "s|^state = .*|state = \"$C/state\"|" \

@@ -38,19 +38,7 @@ mkdir -p "$W/bin" "$C"
 ln -s "$NVCT" "$W/bin/nvidia-container-runtime"
 ln -s "$NVCT" "$W/bin/nvidia-container-runtime-hook"
 ln -s "$NVCT_SRC/tests/integration/fixtures/nvidia-container-cli-sim.sh" "$W/bin/nvidia-container-cli"
-cat >"$W/config.toml" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-
-[nvidia-container-runtime]
-debug = "$W/runtime-debug.log"
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
+t_sim_config "$SIM" "[nvidia-container-runtime] debug = \"$W/runtime-debug.log\"" >"$W/config.toml"
 cat >"$C/config.toml" <<EOT
 version = 2
 root = "$C/root"

@@ -42,20 +42,8 @@ for name in nvidia-container-runtime-hook nvidia-container-runtime nvidia-contai
         if [ -n "${NVCT_DOCKER_BIN_DIR:-}" ]; then ln -s "$NVCT_DOCKER_BIN_DIR/$name" "$D/bin/$name"
         else ln -s "$NVCT" "$D/bin/$name"; fi
 done
-cat >"$W/config.toml" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-debug = "$W/hook-debug.log"
-
-[nvidia-container-runtime]
-debug = "$W/runtime-debug.log"
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
+t_sim_config "$SIM" "[nvidia-container-cli] debug = \"$W/hook-debug.log\"" \
+        "[nvidia-container-runtime] debug = \"$W/runtime-debug.log\"" >"$W/config.toml"
 cat >"$D/daemon.json" <<EOT
 {"storage-driver": "vfs", "iptables": false, "ip6tables": false, "ip-masq": false, "bridge": "none",
  "userland-proxy": false, "exec-opts": ["native.cgroupdriver=cgroupfs"],

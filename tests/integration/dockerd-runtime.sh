@@ -33,23 +33,8 @@ tar -C "$W/rootfs" -cf "$W/rootfs.tar" .
 ln -s "$NVCT" "$D/bin/nvidia-container-runtime"
 printf '#!/bin/sh\nexec "%s" hook -config "%s" "$@"\n' "$NVCT" "$W/config.toml" >"$D/bin/nvct-test-hook"
 chmod 755 "$D/bin/nvct-test-hook"
-cat >"$W/config.toml" <<EOF
-[nvidia-container-cli]
-root = "$W/sim"
-ldconfig = "@/sbin/ldconfig"
-
-[nvidia-container-runtime]
-mode = "legacy"
-runtimes = ["runc"]
-
-[nvidia-container-runtime-hook]
-path = "$D/bin/nvct-test-hook"
-
-[nvct]
-proc-root = "$W/sim/proc"
-dev-root = "$W/sim"
-sys-root = "$W/sim/sys"
-EOF
+t_sim_config "$W/sim" '[nvidia-container-runtime] mode = "legacy"' '[nvidia-container-runtime] runtimes = ["runc"]' \
+        "[nvidia-container-runtime-hook] path = \"$D/bin/nvct-test-hook\"" >"$W/config.toml"
 
 # daemon.json: the test's own settings, then what configure adds
 cat >"$D/daemon.json" <<EOF

@@ -22,17 +22,7 @@ mkdir -p "$W/bin"
 ln -s "$NVCT" "$W/bin/nvidia-container-runtime-hook"
 HOOK=$W/bin/nvidia-container-runtime-hook
 # no-cgroups: the target is a host process, whose device cgroup is not ours to change
-cat >"$W/config.toml" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-no-cgroups = true
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
+t_sim_config "$SIM" "[nvidia-container-cli] no-cgroups = true" >"$W/config.toml"
 printf '[nvidia-container-cli]\nroot = "%s\nldconfig = @/sbin/ldconfig\n' "$SIM" >"$W/broken.toml"
 # The "container": a process in its own mount namespace that the hook would inject into.
 unshare -m --propagation private sleep 600 &

@@ -19,21 +19,7 @@ mkdir -p "$W/bin"
 ln -s "$NVCT" "$W/bin/nvidia-container-runtime-hook"
 
 # write_config FILE [EXTRA TOP-LEVEL TOML LINES]: the simulated driver's roots, a debug log, plus extra keys
-write_config() {
-        { printf '%s\n' "${@:2}"
-          cat <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-debug = "$W/debug.log"
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
-        } >"$1"
-}
+write_config() { t_sim_config "$SIM" "${@:2}" "[nvidia-container-cli] debug = \"$W/debug.log\"" >"$1"; }
 write_config "$W/config.toml"
 
 # What every container prints: its NVIDIA nodes, the injected driver files, and nvidia-smi -L.

@@ -35,17 +35,7 @@ UUID0=${SIM_UUIDS%% *}
 UUID1=$(echo "$SIM_UUIDS" | cut -d' ' -f2)
 mkdir -p "$W/bin" "$W/hooks.d" "$D"
 ln -s "$NVCT" "$W/bin/nvidia-container-toolkit"
-cat >"$W/config.toml" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-debug = "$W/hook-debug.log"
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
+t_sim_config "$SIM" "[nvidia-container-cli] debug = \"$W/hook-debug.log\"" >"$W/config.toml"
 # The shipped file with only the install location and the test's config path changed.
 jq --arg p "$W/bin/nvidia-container-toolkit" --arg c "$W/config.toml" \
    '.hook.path = $p | .hook.env += ["NVIDIA_CTK_CONFIG_FILE_PATH=" + $c]' "$SHIPPED" >"$W/hooks.d/oci-nvidia-hook.json"

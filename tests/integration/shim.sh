@@ -25,24 +25,10 @@ EOT
 chmod +x "$W/bin/runc-logged"
 
 write_config() { # FILE MODE
-        cat >"$1" <<EOT
-[nvidia-container-cli]
-root = "$SIM"
-ldconfig = "@/sbin/ldconfig"
-
-[nvidia-container-runtime]
-mode = "$2"
-runtimes = ["$W/bin/runc-logged", "runc"]
-debug = "$W/shim-debug.log"
-
-[nvidia-container-runtime.modes.cdi]
-spec-dirs = ["$W/cdi"]
-
-[nvct]
-proc-root = "$SIM/proc"
-dev-root = "$SIM"
-sys-root = "$SIM/sys"
-EOT
+        t_sim_config "$SIM" "[nvidia-container-runtime] mode = \"$2\"" \
+                "[nvidia-container-runtime] runtimes = [\"$W/bin/runc-logged\", \"runc\"]" \
+                "[nvidia-container-runtime] debug = \"$W/shim-debug.log\"" \
+                "[nvidia-container-runtime.modes.cdi] spec-dirs = [\"$W/cdi\"]" >"$1"
 }
 write_config "$W/legacy.toml" legacy
 write_config "$W/auto.toml" auto

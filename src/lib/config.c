@@ -23,9 +23,11 @@ typedef struct KeyDef {
         const char *path; /* dotted; no component contains a dot */
         int type;
         size_t offset;
+        int64_t min, max; /* NVCT_CONFIG_INT: the key's own range, within 0..INT32_MAX */
 } KeyDef;
 
-#define K(p, t, f) { p, t, offsetof(NvctConfig, f) }
+#define K(p, t, f) { p, t, offsetof(NvctConfig, f), 0, INT32_MAX }
+#define K_INT(p, f, lo, hi) { p, NVCT_CONFIG_INT, offsetof(NvctConfig, f), lo, hi }
 static const KeyDef keys[] = {
         K("accept-nvidia-visible-devices-as-volume-mounts", NVCT_CONFIG_BOOL,
           accept_nvidia_visible_devices_as_volume_mounts),
@@ -80,12 +82,13 @@ static const KeyDef keys[] = {
         K("nvct.dev-root", NVCT_CONFIG_STRING, nvct.dev_root),
         K("nvct.proc-root", NVCT_CONFIG_STRING, nvct.proc_root),
         K("nvct.sys-root", NVCT_CONFIG_STRING, nvct.sys_root),
-        K("nvct.nvml-timeout-ms", NVCT_CONFIG_INT, nvct.nvml_timeout_ms),
+        K_INT("nvct.nvml-timeout-ms", nvct.nvml_timeout_ms, 1, NVCT_NVML_MAX_TIMEOUT_MS),
         K("nvct.cuda-version-cache", NVCT_CONFIG_STRING, nvct.cuda_version_cache),
         K("nvct.legacy-write-devices", NVCT_CONFIG_BOOL, nvct.legacy_write_devices),
         K("nvct.cdi-refresh-on-stale", NVCT_CONFIG_BOOL, nvct.cdi_refresh_on_stale),
 };
 #undef K
+#undef K_INT
 
 static const char *const cuda_compat_modes[] = {
         [NVCT_CUDA_COMPAT_LDCONFIG] = "ldconfig",
@@ -244,6 +247,9 @@ static int apply_key(NvctConfig *c, const KeyDef *k, const TomlDoc *doc, const T
                         return type_error(doc, v, k->path, "an integer", err);
                 if (i < 0 || i > INT32_MAX)
                         return toml_error_at(doc, v, err, ERANGE, "%s must be between 0 and %d", k->path, INT32_MAX);
+                if (i < k->min || i > k->max)
+                        return toml_error_at(doc, v, err, EINVAL, "%s must be between %" PRId64 " and %" PRId64
+                                             ", not %" PRId64, k->path, k->min, k->max, i);
                 *(int64_t *) f = i;
                 return 0;
         case NVCT_CONFIG_STRV:
@@ -330,10 +336,6 @@ static int validate(const NvctConfig *c, const TomlDoc *doc, NvctError *err) {
                                      "nvidia-container-cli.ldconfig value \"%s\" is not host-relative (does not start "
                                      "with a '@'); set features.allow-ldconfig-from-container = true to allow it",
                                      c->cli.ldconfig);
-        if (c->nvct.nvml_timeout_ms < 1 || c->nvct.nvml_timeout_ms > NVCT_NVML_MAX_TIMEOUT_MS)
-                return toml_error_at(doc, toml_get(doc, (const char *[]) { "nvct", "nvml-timeout-ms", NULL }), err,
-                                     EINVAL, "nvct.nvml-timeout-ms must be between 1 and %u, not %" PRId64,
-                                     NVCT_NVML_MAX_TIMEOUT_MS, c->nvct.nvml_timeout_ms);
         return 0;
 }
 

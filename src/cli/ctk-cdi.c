@@ -31,8 +31,7 @@ static int fail(const NvctError *err) {
 
 /* Flags in urfave/cli syntax (flags.h), interspersed with positional arguments, which go to *ret_args. */
 static int parse_flags(int argc, char **argv, const Flag *flags, char ***ret_args) {
-        NvctError err = NVCT_ERROR_INIT;
-        return flags_parse(argc - 1, argv + 1, flags, ret_args, &err) < 0 ? fail(&err) : 0;
+        return ctk_parse_flags(PROG, argc - 1, argv + 1, flags, ret_args, NULL, NULL);
 }
 
 static const char *env_or(const char *var, const char *fallback) {

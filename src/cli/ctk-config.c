@@ -22,7 +22,8 @@ typedef struct ConfigArgs {
         char **args; /* positional: the subcommand */
 } ConfigArgs;
 
-#define config_failx(...) ctk_fail("nvidia-ctk config", __VA_ARGS__)
+#define PROG "nvidia-ctk config"
+#define config_failx(...) ctk_fail(PROG, __VA_ARGS__)
 
 static int config_fail(const NvctError *err) {
         return config_failx("%s", err->msg);
@@ -44,7 +45,6 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, ConfigArgs *a) {
-        NvctError err = NVCT_ERROR_INIT;
         bool help = false;
         const Flag flags[] = {
                 { "config-file,config,c", &a->config_file, FLAG_STRING },
@@ -56,12 +56,9 @@ static int parse_args(int argc, char **argv, ConfigArgs *a) {
                 { NULL, NULL, FLAG_BOOL },
         };
 
-        if (flags_parse(argc - 1, argv + 1, flags, &a->args, &err) < 0)
-                return config_failx("%s", err.msg);
-        if (help) {
-                usage(stdout);
-                return -1;
-        }
+        int r = ctk_parse_flags(PROG, argc - 1, argv + 1, flags, &a->args, &help, usage);
+        if (r != 0)
+                return r;
         if (strv_length(a->args) > 1)
                 return config_failx("unexpected argument '%s'", a->args[1]);
         return 0;

@@ -65,7 +65,6 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, RuntimeArgs *a) {
-        NvctError err = NVCT_ERROR_INIT;
         bool help = false;
         const Flag flags[] = {
                 { "runtime", &a->runtime, FLAG_STRING },
@@ -85,14 +84,9 @@ static int parse_args(int argc, char **argv, RuntimeArgs *a) {
                 { "help,h", &help, FLAG_BOOL },
                 { NULL, NULL, FLAG_BOOL },
         };
-        if (flags_parse(argc, argv, flags, NULL, &err) < 0)
-                return fail("%s", err.msg);
-        if (help) {
-                usage(stdout);
-                return -1;
-        }
+        int r = ctk_parse_flags(PROG, argc, argv, flags, NULL, &help, usage);
         a->drop_in_given = a->drop_in != NULL; /* given, even as "" */
-        return 0;
+        return r;
 }
 
 static int mkdir_parents(const char *path) {

@@ -54,7 +54,6 @@ static void usage(FILE *f) {
 }
 
 static int parse_args(int argc, char **argv, SystemArgs *a) {
-        NvctError err = NVCT_ERROR_INIT;
         bool help = false;
         const Flag flags[] = {
                 { "driver-root,root", &a->driver_root, FLAG_STRING },
@@ -71,13 +70,7 @@ static int parse_args(int argc, char **argv, SystemArgs *a) {
                 { "help,h", &help, FLAG_BOOL },
                 { NULL, NULL, FLAG_BOOL },
         };
-        if (flags_parse(argc, argv, flags, NULL, &err) < 0)
-                return fail("%s", err.msg);
-        if (help) {
-                usage(stdout);
-                return -1;
-        }
-        return 0;
+        return ctk_parse_flags(PROG, argc, argv, flags, NULL, &help, usage);
 }
 
 _printf_(2, 3) static void log_stderr(void *userdata _unused_, const char *fmt, ...) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "flags.h"
 #include "macros.h"
 
 /* nvidia-ctk subcommands; argv[0] is the subcommand name. Each returns the exit status. */
@@ -35,3 +36,17 @@ _printf_(2, 3) static inline int(ctk_fail)(const char *prog, const char *fmt, ..
         return 1;
 }
 #define ctk_fail(prog, ...) NVCT_NONZERO((ctk_fail)(prog, __VA_ARGS__))
+
+/* flags_parse for an nvidia-ctk command: 0 to go on, 1 after printing the error, or -1 after printing usage to
+ * stdout when *help was set (help NULL: the caller prints its own help). */
+static inline int ctk_parse_flags(const char *prog, int argc, char **argv, const Flag *flags, char ***ret_args,
+                                  const bool *help, void (*usage)(FILE *)) {
+        NvctError err = NVCT_ERROR_INIT;
+        if (flags_parse(argc, argv, flags, ret_args, &err) < 0)
+                return ctk_fail(prog, "%s", err.msg);
+        if (help && *help) {
+                usage(stdout);
+                return -1;
+        }
+        return 0;
+}
